@@ -1,0 +1,122 @@
+/**
+ * The composition root: config in, a running agent out. The only place
+ * that knows every part; everything below gets its dependencies passed in.
+ */
+import type { FrozenConfig } from '../config/types.js';
+import { maskUrl } from '../config/mask.js';
+import { createLogger, type Logger } from '../logger.js';
+import { AmqpBus, type ConnectFn, type DelayFn } from '../bus/amqp-bus.js';
+import { createHostIdentity } from '../host/index.js';
+import { DesiredStateStore } from '../state/desired-state-store.js';
+import { AGENT_VERSION } from '../version.js';
+import { Agent } from './agent.js';
+import { NotSupportedLibraHandler } from './not-supported-libra.js';
+import { PersistOnlyAppsController } from './persist-only-apps.js';
+import { SystemdNotifier } from './sd-notify.js';
+import type { DestinationStream } from 'pino';
+
+export interface RunningAgent {
+  agent: Agent;
+  bus: AmqpBus;
+  hostId: string;
+  queue: string;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+export interface StartAgentOptions {
+  config: FrozenConfig;
+  env?: NodeJS.ProcessEnv;
+  warnings?: readonly string[];
+  logDestination?: DestinationStream;
+  /** Test seams: the broker connector and the reconnect delay. */
+  connect?: ConnectFn;
+  delay?: DelayFn;
+}
+
+export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent> {
+  const { config } = opts;
+  const env = opts.env ?? process.env;
+  const identity = createHostIdentity({ override: config.hostagent.host_id });
+  const hostId = await identity.hostId();
+  const info = await identity.info();
+  const logger = createLogger({
+    level: config.log.level,
+    base: { host_id: hostId },
+    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
+  });
+  for (const warning of opts.warnings ?? []) logger.warn({ event: 'config.warning' }, warning);
+
+  const queue = config.amqp.queue_name || `bbslave-q-${hostId}`;
+  const bus = new AmqpBus({
+    url: config.amqp.url,
+    tls: config.amqp.tls,
+    topology: {
+      exchange: config.amqp.exchange,
+      queue,
+      durable: config.amqp.durable,
+      queueType: config.amqp.queue_type,
+      bindings: ['slaves', hostId],
+    },
+    connectTimeoutMs: config.amqp.connect_timeout * 1000,
+    heartbeatSeconds: config.amqp.heartbeat,
+    prefetch: config.amqp.prefetch,
+    backoff: {
+      baseMs: config.hostagent.connection_retry_period * 1000,
+      maxMs: config.hostagent.connection_retry_max * 1000,
+      factor: 2,
+      jitter: 0.2,
+    },
+    clientName: `pf9-hostagent ${hostId}`,
+    logger: logger.child({ component: 'bus' }),
+    ...(opts.connect ? { connect: opts.connect } : {}),
+    ...(opts.delay ? { delay: opts.delay } : {}),
+  });
+
+  const store = new DesiredStateStore(config.hostagent.state_dir, hostId);
+  const apps = new PersistOnlyAppsController(store);
+  const agent = new Agent({
+    hostId,
+    info,
+    version: AGENT_VERSION,
+    heartbeatPeriodSec: config.hostagent.heartbeat_period,
+    bus,
+    apps,
+    libra: new NotSupportedLibraHandler(),
+    logger,
+  });
+
+  const notifier = SystemdNotifier.fromEnv(env, logger);
+  bus.on('connected', () => void notifier?.status(`connected to ${maskUrl(config.amqp.url)}`));
+  bus.on('disconnected', (reason) => void notifier?.status(`broker unreachable: ${reason}`));
+
+  logger.info(
+    { event: 'agent.starting', version: AGENT_VERSION, queue, url: maskUrl(config.amqp.url), state: store.path },
+    'starting',
+  );
+  await agent.start();
+  if (store.lastLoadError) {
+    logger.error({ event: 'state.corrupt', code: store.lastLoadError.code, error: store.lastLoadError.message }, 'desired state file was corrupt');
+  }
+  // Ready means: config valid, state loaded, connecting. A broker that is down is waited for, not a failed start.
+  await notifier?.ready('started; connecting to broker');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    agent,
+    bus,
+    hostId,
+    queue,
+    logger,
+    stop(): Promise<void> {
+      stopping ??= (async () => {
+        logger.info({ event: 'agent.stopping' }, 'stopping');
+        await notifier?.stopping();
+        await agent.stop();
+        logger.info({ event: 'agent.stopped' }, 'stopped');
+        logger.flush();
+      })();
+      return stopping;
+    },
+  };
+}

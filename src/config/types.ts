@@ -1,0 +1,54 @@
+/**
+ * The agent's configuration once parsed and validated: frozen, passed in to
+ * whatever needs it, never read from a global.
+ */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+
+export interface TlsConfig {
+  enabled: boolean;
+  /** Paths of PEM files; empty string when not set. */
+  ca: string;
+  cert: string;
+  key: string;
+  verify: boolean;
+}
+
+export interface AmqpConfig {
+  /** amqp:// or amqps:// URL, credentials included (masked whenever printed). */
+  url: string;
+  tls: TlsConfig;
+  exchange: string;
+  /** Empty means `bbslave-q-<host_id>`. */
+  queue_name: string;
+  durable: boolean;
+  queue_type: 'classic' | 'quorum';
+  /** Seconds. */
+  connect_timeout: number;
+  /** AMQP heartbeat, seconds; 0 disables. */
+  heartbeat: number;
+  prefetch: number;
+}
+
+export interface HostagentConfig {
+  /** Empty means derived from the MAC address. */
+  host_id: string;
+  /** Seconds. */
+  heartbeat_period: number;
+  /** Base of the reconnect backoff, seconds. */
+  connection_retry_period: number;
+  /** Cap of the reconnect backoff, seconds. */
+  connection_retry_max: number;
+  max_converge_attempts: number;
+  state_dir: string;
+}
+
+export interface AgentConfig {
+  amqp: AmqpConfig;
+  hostagent: HostagentConfig;
+  packages: { cache_dir: string };
+  log: { level: LogLevel };
+}
+
+export type DeepReadonly<T> = { readonly [K in keyof T]: T[K] extends object ? DeepReadonly<T[K]> : T[K] };
+
+export type FrozenConfig = DeepReadonly<AgentConfig>;

@@ -1,0 +1,73 @@
+/**
+ * One error family for the whole agent. Callers (and the master, through
+ * error and status messages) branch on `code`, never on message text, so a
+ * code, once shipped, keeps its meaning.
+ */
+export type ErrorCode =
+  | 'CONFIG_INVALID'
+  | 'CONFIG_FILE_UNREADABLE'
+  | 'USAGE'
+  | 'HOST_ID_UNAVAILABLE'
+  | 'MESSAGE_MALFORMED'
+  | 'MESSAGE_INVALID'
+  | 'OPCODE_UNKNOWN'
+  | 'NOT_SUPPORTED'
+  | 'BUS_TOPOLOGY'
+  | 'BUS_UNAVAILABLE'
+  | 'BUS_CLOSED'
+  | 'STATE_WRITE_FAILED'
+  | 'STATE_CORRUPT'
+  | 'INTERNAL';
+
+export class AgentError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+
+  /** What goes on the wire: code and a message a person can act on. */
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** A bad configuration value: names the key, the value (masked if secret) and where it came from. */
+export class ConfigError extends AgentError {
+  constructor(message: string, options?: { cause?: unknown; code?: 'CONFIG_INVALID' | 'CONFIG_FILE_UNREADABLE' }) {
+    super(options?.code ?? 'CONFIG_INVALID', message, options);
+  }
+}
+
+export class UsageError extends AgentError {
+  constructor(message: string) {
+    super('USAGE', message);
+  }
+}
+
+/** An inbound message that cannot be handled as sent; `field` names what is wrong. */
+export class MessageError extends AgentError {
+  readonly field: string | undefined;
+
+  constructor(
+    code: 'MESSAGE_MALFORMED' | 'MESSAGE_INVALID' | 'OPCODE_UNKNOWN' | 'NOT_SUPPORTED',
+    message: string,
+    field?: string,
+  ) {
+    super(code, message);
+    this.field = field;
+  }
+}
+
+export class BusError extends AgentError {}
+
+export class StateError extends AgentError {}
+
+/** Turns anything thrown into an AgentError without losing the original as `cause`. */
+export function toAgentError(err: unknown): AgentError {
+  if (err instanceof AgentError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new AgentError('INTERNAL', message, { cause: err });
+}
