@@ -4,9 +4,9 @@
 //   2. idle private memory of the agent vs a bare Node process.
 import { fork, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { anonymousKb, connectClient, mb, measure } from './lib.js';
 
@@ -19,21 +19,18 @@ const echoQueue = `bench-echo-${randomBytes(4).toString('hex')}`;
 const stateDir = mkdtempSync(join(tmpdir(), 'pf9-bench-'));
 
 function startAgent() {
+  // Executed as a program, so its shebang's V8 flags apply as they do in production.
   const child = spawn(
-    process.execPath,
+    join(ROOT, 'bin/pf9-hostagent.js'),
     [
-      ...(process.env.BENCH_AGENT_NODE_FLAGS ?? '').split(' ').filter(Boolean),
-      join(ROOT, 'bin/pf9-hostagent.js'),
       '--config', join(stateDir, 'none.conf'),
       '--set', `amqp.url=${URL}`,
       '--set', `amqp.exchange=${exchange}`,
       '--set', `hostagent.host_id=${hostId}`,
       '--set', `hostagent.state_dir=${stateDir}`,
     ],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } },
   );
-  if (process.env.BENCH_SMAPS) process.on('exit', () => {});
-  globalThis.agentChild = child;
   return new Promise((resolveStart, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk) => {
@@ -49,11 +46,18 @@ function startAgent() {
 }
 
 function startEcho() {
-  const child = fork(join(ROOT, 'bench/echo-consumer.js'), [URL, exchange, echoQueue], { stdio: 'inherit' });
+  // Same runtime flags as the agent's shebang, so the ratio is the agent's own code, not V8 settings.
+  const child = fork(join(ROOT, 'bench/echo-consumer.js'), [URL, exchange, echoQueue], { stdio: 'inherit', execArgv: agentNodeFlags() });
   return new Promise((resolveStart, reject) => {
     child.once('message', () => resolveStart(child));
     child.once('exit', (code) => reject(new Error(`echo consumer exited with ${code}`)));
   });
+}
+
+/** The V8 flags of bin/pf9-hostagent.js's shebang line. */
+function agentNodeFlags() {
+  const shebang = readFileSync(join(ROOT, 'bin/pf9-hostagent.js'), 'utf8').split('\n')[0];
+  return shebang.split(/\s+/).filter((w) => w.startsWith('--'));
 }
 
 function startBareNode() {
@@ -70,7 +74,7 @@ const row = (name, r) => `  ${name.padEnd(26)} p50 ${r.p50.toFixed(3).padStart(8
 
 async function main() {
   // Benchmark's own file: an empty config so the host's /etc/pf9/hostagent.conf is not read.
-  (await import('node:fs')).writeFileSync(join(stateDir, 'none.conf'), '');
+  writeFileSync(join(stateDir, 'none.conf'), '');
   const [agent, echo] = await Promise.all([startAgent(), startEcho()]);
   const bare = startBareNode();
   const client = await connectClient(URL, exchange);
@@ -91,32 +95,18 @@ async function main() {
     const ours = merge(a1, a2);
     await sleep(1000);
     const agentAfterKb = anonymousKb(agent.pid);
-    if (process.env.BENCH_SMAPS) {
-      const { readFileSync } = await import('node:fs');
-      const text = readFileSync(`/proc/${agent.pid}/smaps`, 'utf8');
-      const regions = [];
-      let cur;
-      for (const line of text.split('\n')) {
-        if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) { cur = { name: line.split(/\s+/).slice(5).join(' ') || '[anon]', anon: 0 }; regions.push(cur); }
-        const m = /^Anonymous:\s+(\d+)/.exec(line); if (m && cur) cur.anon = Number(m[1]);
-      }
-      const by = {};
-      for (const r of regions) by[r.name] = (by[r.name] ?? 0) + r.anon;
-      console.log(Object.entries(by).sort((a, b) => b[1] - a[1]).slice(0, 8));
-      const big = regions.filter((r) => r.anon > 500).map((r) => `${r.name}:${r.anon}`);
-      console.log(big.join(' '));
-    }
-
     console.log(`\nping -> status round trip (${ROUND_TRIPS} each, loopback broker)`);
     console.log(row('bare amqplib echo (base)', base));
     console.log(row('pf9-hostagent', ours));
     console.log(`  ratio p50 ${(ours.p50 / base.p50).toFixed(2)}   ratio p99 ${(ours.p99 / base.p99).toFixed(2)}   (target p50 ratio <= 1.2)`);
 
-    console.log('\nidle private memory (Anonymous in /proc/<pid>/smaps_rollup)');
-    console.log(`  bare node (base)           ${mb(bareKb).padStart(6)} MB`);
-    console.log(`  bare amqplib echo          ${mb(echoIdleKb).padStart(6)} MB`);
-    console.log(`  pf9-hostagent after start  ${mb(agentIdleKb).padStart(6)} MB   ratio ${(agentIdleKb / bareKb).toFixed(2)}`);
-    console.log(`  pf9-hostagent after ${ROUND_TRIPS} pings ${mb(agentAfterKb).padStart(6)} MB   ratio ${(agentAfterKb / bareKb).toFixed(2)}   (target <= 26 MB)`);
+    const mem = (label, kb, note = '') =>
+      console.log(`  ${label.padEnd(32)} ${mb(kb).padStart(6)} MB   ratio ${(kb / bareKb).toFixed(2)}${note}`);
+    console.log('\nidle private memory (Anonymous in /proc/<pid>/smaps_rollup), ratio to bare node');
+    mem('bare node (base)', bareKb);
+    mem('bare amqplib echo (same flags)', echoIdleKb);
+    mem('pf9-hostagent after start', agentIdleKb);
+    mem(`pf9-hostagent after ${ROUND_TRIPS} pings`, agentAfterKb, '   (target <= 26 MB)');
   } finally {
     await client.cleanup([echoQueue, `bbslave-q-${hostId}`]);
     await Promise.all([stop(agent), stop(echo), stop(bare)]);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import amqp from 'amqplib';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -48,8 +48,9 @@ const request = (body) => {
 };
 
 console.log(`demo: starting pf9-hostagent as host ${hostId} on exchange ${exchange} (${URL.replace(/:[^:@/]*@/, ':*****@')})`);
-const agent = spawn(process.execPath, [join(ROOT, 'bin/pf9-hostagent.js'), '--config', join(dir, 'hostagent.conf')], {
-  env: { ...process.env, HOSTAGENT_HOST_ID: hostId },
+// Run as a program (its shebang picks the pinned node from PATH, with the agent's V8 flags).
+const agent = spawn(join(ROOT, 'bin/pf9-hostagent.js'), ['--config', join(dir, 'hostagent.conf')], {
+  env: { ...process.env, HOSTAGENT_HOST_ID: hostId, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 agent.stdout.on('data', (chunk) => {

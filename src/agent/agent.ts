@@ -9,7 +9,7 @@
  * reported, because acking it would claim a durability we do not have, and
  * the master re-sends when the status shows a stale desired_hash.
  */
-import { AgentError, MessageError, toAgentError } from '../errors.js';
+import { toAgentError, type AgentError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Bus, Disposition, InboundMessage } from '../bus/bus.js';
 import { buildErrorMessage, buildStatusMessage, parseInbound } from '../protocol/bbone/index.js';
@@ -158,6 +158,5 @@ export class Agent {
 }
 
 function errInfo(err: unknown): { code: string; message: string } {
-  const e = err instanceof MessageError || err instanceof AgentError ? err : toAgentError(err);
-  return { code: e.code, message: e.message };
+  return toAgentError(err).toJSON();
 }

@@ -180,6 +180,11 @@ export class AmqpBus extends EventEmitter implements Bus {
       let reason: string;
       try {
         const session = await this.openSession();
+        if (signal.aborted) {
+          // close() was called while we were connecting: it found no session to close, so we do.
+          await session.model.close().catch(() => undefined);
+          break;
+        }
         attempt = 0;
         this.session = session;
         this.log.info({ event: 'bus.connected', url: maskUrl(this.opts.url), queue: this.opts.topology.queue }, 'connected to broker');

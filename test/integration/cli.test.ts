@@ -7,7 +7,7 @@ import { execa, type ResultPromise } from 'execa';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerAddress, createVhost, type TestVhost } from '../helpers/broker.js';
 import { waitFor } from '../helpers/wait.js';
@@ -60,8 +60,10 @@ function historicalConf(stateDir: string): string {
   ].join('\n');
 }
 
+/** Runs the launcher as a program, as an operator or systemd would, so its shebang (and its V8 flags) is exercised. */
 function run(args: string[], env: Record<string, string> = {}): ResultPromise {
-  return execa(NODE, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, extendEnv: false, reject: false, all: true });
+  const PATH = `${dirname(NODE)}:${process.env.PATH ?? ''}`;
+  return execa(BIN, args, { env: { PATH, ...env }, extendEnv: false, reject: false, all: true });
 }
 
 describe('pf9-hostagent', () => {

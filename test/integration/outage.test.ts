@@ -7,7 +7,7 @@ import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { brokerAddress, createVhost, withAddress, type TestVhost } from '../helpers/broker.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { waitFor } from '../helpers/wait.js';
+import { waitFor, withTimeout } from '../helpers/wait.js';
 import { startTestAgent } from './support/agent-harness.js';
 import { TestMaster } from './support/test-master.js';
 
@@ -66,5 +66,27 @@ describe('broker outages', () => {
     } finally {
       await a.dispose();
     }
+  });
+
+  it('stops promptly when told to stop while a connection attempt is still in progress', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let opened: amqp.ChannelModel | undefined;
+    const a = await startTestAgent({
+      url: vhost.url,
+      seams: {
+        connect: async (url, opts) => {
+          await gate;
+          opened = await amqp.connect(url, opts);
+          return opened;
+        },
+      },
+    });
+    const stopped = a.dispose();
+    release();
+    await withTimeout(stopped, 5000, 'the agent to stop');
+    expect(opened).toBeDefined();
+    // The connection that completed after stop() was closed, not leaked.
+    await expect(opened?.createChannel()).rejects.toThrow();
   });
 });
