@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 30_000,
     // Integration tests share one broker; each uses its own vhost, so files can run in parallel.
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });

@@ -157,7 +157,14 @@ export class AmqpBus extends EventEmitter implements Bus {
       await session.consumer.cancel(session.consumerTag).catch(() => undefined);
     }
     await Promise.allSettled([...this.inFlight]);
-    if (session) await session.model.close().catch(() => undefined);
+    if (session) {
+      // Close the channels before the connection: amqplib multiplexes channels onto the socket, and a
+      // connection.close can overtake acks still queued on a channel's stream (then the broker redelivers
+      // what we handled). A channel.close is queued behind them and waits for the broker's close-ok.
+      await session.consumer.close().catch(() => undefined);
+      await session.publisher.close().catch(() => undefined);
+      await session.model.close().catch(() => undefined);
+    }
     await this.loop;
   }
 
