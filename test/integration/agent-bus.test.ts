@@ -134,6 +134,25 @@ describe('set_config before reconcile exists', () => {
   });
 });
 
+describe('app topics', () => {
+  it('binds and unbinds an app topic, and keeps the binding across a reconnect', async () => {
+    const a = await agent();
+    const topic = `pf9-app-${a.hostId.replace(/:/g, '').toLowerCase()}`;
+    await a.bus.bindTopic(topic);
+    expect((await master.request(topic, { opcode: 'ping' })).body).toMatchObject({ data: { host_id: a.hostId } });
+
+    const reconnected = new Promise<void>((resolve) => a.bus.on('connected', () => resolve()));
+    await waitFor(async () => (await closeConnections(vhost.name)) > 0 || undefined, { what: 'connections to close', timeoutMs: 10_000 });
+    await reconnected;
+    await master.close();
+    master = await TestMaster.connect(vhost.url);
+    expect((await master.request(topic, { opcode: 'ping' })).body).toMatchObject({ data: { host_id: a.hostId } });
+
+    await a.bus.unbindTopic(topic);
+    await expect(master.request(topic, { opcode: 'ping' }, 500)).rejects.toThrow(/timed out/);
+  });
+});
+
 describe('reconnects', () => {
   it('reconnects after the broker closes its connection, and answers ping again', async () => {
     const a = await agent();
