@@ -15,6 +15,17 @@ export type ErrorCode =
   | 'BUS_TOPOLOGY'
   | 'BUS_UNAVAILABLE'
   | 'BUS_CLOSED'
+  | 'PACKAGE_URL_NOT_ALLOWED'
+  | 'PACKAGE_DOWNLOAD_FAILED'
+  | 'PACKAGE_CHECKSUM_MISMATCH'
+  | 'PACKAGE_CHECKSUM_REQUIRED'
+  | 'PACKAGE_MISMATCH'
+  | 'PACKAGE_INSTALL_FAILED'
+  | 'PACKAGE_REMOVE_FAILED'
+  | 'PACKAGE_QUERY_FAILED'
+  | 'HOOK_FAILED'
+  | 'SERVICE_FAILED'
+  | 'CONVERGE_GAVE_UP'
   | 'STATE_WRITE_FAILED'
   | 'STATE_CORRUPT'
   | 'INTERNAL';
@@ -62,6 +73,12 @@ export class MessageError extends AgentError {
 }
 
 export class BusError extends AgentError {}
+
+/** A package could not be fetched, verified, installed or removed; the message carries the tool's stderr tail. */
+export class PackageError extends AgentError {}
+
+/** An app's config hook or service could not do what was asked. */
+export class AppError extends AgentError {}
 
 export class StateError extends AgentError {}
 

@@ -33,7 +33,7 @@ export interface AgentDeps {
   now?: () => Date;
 }
 
-export type StatusReason = 'connect' | 'ping' | 'set_config' | 'heartbeat';
+export type StatusReason = 'connect' | 'ping' | 'set_config' | 'heartbeat' | 'converged';
 
 export class Agent {
   private readonly log: Logger;
@@ -48,7 +48,11 @@ export class Agent {
       periodMs: deps.heartbeatPeriodSec * 1000,
       timer: deps.timer ?? realTimer,
       ...(deps.random ? { random: deps.random } : {}),
-      beat: () => this.sendStatus('heartbeat'),
+      beat: async () => {
+        // A cheap look at the host first (one package query, one service query), so the status is current.
+        await this.deps.apps.tick();
+        await this.sendStatus('heartbeat');
+      },
       onError: (err) => this.log.warn({ event: 'status.failed', reason: 'heartbeat', err: errInfo(err) }, 'heartbeat not sent'),
     });
   }
@@ -56,6 +60,7 @@ export class Agent {
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
+    this.deps.apps.onSettled(this.onSettled);
     await this.deps.apps.init();
     this.deps.bus.on('connected', this.onConnected);
     this.deps.bus.start((msg) => this.handleMessage(msg));
@@ -66,13 +71,21 @@ export class Agent {
     this.heartbeat.stop();
     this.deps.bus.off('connected', this.onConnected);
     await this.deps.bus.close();
+    await this.deps.apps.close();
     this.started = false;
   }
 
   private readonly onConnected = (): void => {
-    // Tell the master at once that we are (back) here, rather than a heartbeat period later.
-    this.sendStatus('connect').catch((err: unknown) =>
-      this.log.warn({ event: 'status.failed', reason: 'connect', err: errInfo(err) }, 'status not sent'),
+    // Tell the master at once that we are (back) here, rather than a heartbeat period later,
+    // and look at the host again: it may have drifted while we were away.
+    this.sendStatus('connect')
+      .then(() => this.deps.apps.tick())
+      .catch((err: unknown) => this.log.warn({ event: 'status.failed', reason: 'connect', err: errInfo(err) }, 'status not sent'));
+  };
+
+  private readonly onSettled = (): void => {
+    this.sendStatus('converged').catch((err: unknown) =>
+      this.log.warn({ event: 'status.failed', reason: 'converged', err: errInfo(err) }, 'status not sent'),
     );
   };
 

@@ -11,7 +11,12 @@ import { DesiredStateStore } from '../state/desired-state-store.js';
 import { AGENT_VERSION } from '../version.js';
 import { Agent } from './agent.js';
 import { NotSupportedLibraHandler } from './not-supported-libra.js';
-import { PersistOnlyAppsController } from './persist-only-apps.js';
+import { ManagedAppsStore } from '../state/managed-apps-store.js';
+import { Reconciler } from '../reconcile/reconciler.js';
+import { ExecAppHooks } from '../reconcile/app-hooks.js';
+import { PackageDownloader, selectBackend } from '../packages/index.js';
+import { selectServiceManager } from '../services/index.js';
+import { join } from 'node:path';
 import { SystemdNotifier } from './sd-notify.js';
 import type { DestinationStream } from 'pino';
 
@@ -74,7 +79,32 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   });
 
   const store = new DesiredStateStore(config.hostagent.state_dir, hostId);
-  const apps = new PersistOnlyAppsController(store);
+  const root = config.packages.root;
+  const backend = selectBackend({ backend: config.packages.backend, root, logger: logger.child({ component: 'packages' }) });
+  const apps = new Reconciler({
+    store,
+    managedStore: new ManagedAppsStore(config.hostagent.state_dir, hostId),
+    backend,
+    downloader: new PackageDownloader({
+      cacheDir: config.packages.cache_dir,
+      allowedUrlPrefixes: [...config.packages.allowed_url_prefixes],
+      requireChecksum: config.packages.require_checksum,
+      backendKind: backend.kind,
+      timeoutMs: config.packages.download_timeout * 1000,
+      logger: logger.child({ component: 'download' }),
+    }),
+    hooks: new ExecAppHooks({ root, timeoutMs: config.hostagent.hook_timeout * 1000 }),
+    services: selectServiceManager({
+      driver: config.services.driver,
+      root,
+      stateDir: join(config.hostagent.state_dir, hostId),
+      logger: logger.child({ component: 'services' }),
+    }),
+    topics: bus,
+    logger: logger.child({ component: 'reconcile' }),
+    maxAttempts: config.hostagent.max_converge_attempts,
+    driftCheckMs: config.hostagent.drift_check_period * 1000,
+  });
   const agent = new Agent({
     hostId,
     info,
@@ -95,6 +125,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     'starting',
   );
   await agent.start();
+  logger.info({ event: 'agent.started', backend: backend.kind, root, services: config.services.driver }, 'started');
   if (store.lastLoadError) {
     logger.error({ event: 'state.corrupt', code: store.lastLoadError.code, error: store.lastLoadError.message }, 'desired state file was corrupt');
   }

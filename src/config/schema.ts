@@ -80,6 +80,10 @@ const aBoolean: Check = (value) => {
   if (typeof value !== 'boolean') fail('must be a boolean');
 };
 
+const stringList: Check = (value) => {
+  if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) fail('must be a comma-separated list');
+};
+
 const amqpUrl: Check = (value) => {
   if (typeof value !== 'string') fail('must be a string');
   let url: URL;
@@ -198,6 +202,18 @@ export const configSchema: SchemaOf<AgentConfig> = {
       format: nonEmptyString,
       env: 'HOSTAGENT_STATE_DIR',
     },
+    drift_check_period: {
+      doc: 'Seconds between full re-reads of app configs through their hooks; heartbeats in between compare with what was last set.',
+      default: 600,
+      format: numberAbove(0),
+      env: 'HOSTAGENT_DRIFT_CHECK_PERIOD',
+    },
+    hook_timeout: {
+      doc: 'Seconds an app hook (/opt/pf9/<app>/config) may run before it is killed and the app reported failed.',
+      default: 60,
+      format: numberAbove(0),
+      env: 'HOSTAGENT_HOOK_TIMEOUT',
+    },
   },
   packages: {
     cache_dir: {
@@ -205,6 +221,44 @@ export const configSchema: SchemaOf<AgentConfig> = {
       default: '/var/cache/pf9apps',
       format: nonEmptyString,
       env: 'HOSTAGENT_PACKAGES_CACHE_DIR',
+    },
+    backend: {
+      doc: 'Package backend: rpm, deb, or auto (by the OS family in /etc/os-release, not by which tools exist).',
+      default: 'auto',
+      format: oneOf(['auto', 'rpm', 'deb']),
+      env: 'HOSTAGENT_PACKAGES_BACKEND',
+    },
+    root: {
+      doc: 'Install root with its own package database; / is the host itself (other roots: tests, image builders).',
+      default: '/',
+      format: nonEmptyString,
+      env: 'HOSTAGENT_PACKAGES_ROOT',
+    },
+    require_checksum: {
+      doc: 'Refuse an app whose desired entry has no sha256.',
+      default: false,
+      format: aBoolean,
+      env: 'HOSTAGENT_PACKAGES_REQUIRE_CHECKSUM',
+    },
+    allowed_url_prefixes: {
+      doc: 'Comma-separated URL prefixes packages may be downloaded from (redirects included); empty: any http(s) URL.',
+      default: [],
+      format: stringList,
+      env: 'HOSTAGENT_PACKAGES_ALLOWED_URL_PREFIXES',
+    },
+    download_timeout: {
+      doc: 'Seconds one package download may take.',
+      default: 300,
+      format: numberAbove(0),
+      env: 'HOSTAGENT_PACKAGES_DOWNLOAD_TIMEOUT',
+    },
+  },
+  services: {
+    driver: {
+      doc: 'Service manager: systemd, supervisor (built in, for hosts without systemd), or auto (systemd when it runs and packages.root is /).',
+      default: 'auto',
+      format: oneOf(['auto', 'systemd', 'supervisor']),
+      env: 'HOSTAGENT_SERVICES_DRIVER',
     },
   },
   log: {

@@ -40,12 +40,33 @@ export interface HostagentConfig {
   connection_retry_max: number;
   max_converge_attempts: number;
   state_dir: string;
+  /** Seconds between full re-reads of app configs (heartbeats in between trust the cache of what was set). */
+  drift_check_period: number;
+  /** Seconds an app hook (`/opt/pf9/<app>/config`) may run. */
+  hook_timeout: number;
+}
+
+export interface PackagesConfig {
+  cache_dir: string;
+  backend: 'auto' | 'rpm' | 'deb';
+  /** Install root with its own package database; "/" is the host. */
+  root: string;
+  require_checksum: boolean;
+  /** Empty: any http(s) URL. */
+  allowed_url_prefixes: string[];
+  /** Seconds for one package download. */
+  download_timeout: number;
+}
+
+export interface ServicesConfig {
+  driver: 'auto' | 'systemd' | 'supervisor';
 }
 
 export interface AgentConfig {
   amqp: AmqpConfig;
   hostagent: HostagentConfig;
-  packages: { cache_dir: string };
+  packages: PackagesConfig;
+  services: ServicesConfig;
   log: { level: LogLevel };
 }
 

@@ -63,7 +63,9 @@ function historicalConf(stateDir: string): string {
 /** Runs the launcher as a program, as an operator or systemd would, so its shebang (and its V8 flags) is exercised. */
 function run(args: string[], env: Record<string, string> = {}): ResultPromise {
   const PATH = `${dirname(NODE)}:${process.env.PATH ?? ''}`;
-  return execa(BIN, args, { env: { PATH, ...env }, extendEnv: false, reject: false, all: true });
+  // Whatever the test does, the spawned agent never looks after this machine's own packages or services.
+  const sandbox = { HOSTAGENT_PACKAGES_ROOT: join(dir, 'root'), HOSTAGENT_SERVICES_DRIVER: 'supervisor', HOSTAGENT_PACKAGES_BACKEND: 'deb' };
+  return execa(BIN, args, { env: { PATH, ...sandbox, ...env }, extendEnv: false, reject: false, all: true });
 }
 
 describe('pf9-hostagent', () => {

@@ -35,6 +35,11 @@ export async function startTestAgent(opts: {
       `amqp.url=${opts.url}`,
       `hostagent.host_id=${opts.hostId ?? randomHostId()}`,
       `hostagent.state_dir=${stateDir}`,
+      // Never the machine's own packages or services: a root of the test's own, and the built-in supervisor.
+      `packages.root=${join(stateDir, 'root')}`,
+      `packages.cache_dir=${join(stateDir, 'cache')}`,
+      'packages.backend=deb',
+      'services.driver=supervisor',
       'hostagent.connection_retry_period=0.05',
       'hostagent.connection_retry_max=0.5',
       'log.level=debug',

@@ -5,12 +5,12 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.js';
 import { NotSupportedLibraHandler } from '../../../src/agent/not-supported-libra.js';
-import { PersistOnlyAppsController } from '../../../src/agent/persist-only-apps.js';
 import type { InboundMessage } from '../../../src/bus/bus.js';
 import { createLogger } from '../../../src/logger.js';
 import { desiredHash } from '../../../src/protocol/canonical-json.js';
 import { DesiredStateStore } from '../../../src/state/desired-state-store.js';
 import { FakeBus } from './fake-bus.js';
+import { StoreOnlyApps } from './fake-apps.js';
 
 const info = { hostname: 'h', os_family: 'Linux', arch: 'x86_64', os_info: 'Test 1' };
 
@@ -33,6 +33,7 @@ describe('Agent message handling', () => {
   let agent: Agent;
   let store: DesiredStateStore;
   let logLines: string[];
+  let apps: StoreOnlyApps;
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'pf9-agent-'));
@@ -51,7 +52,7 @@ describe('Agent message handling', () => {
       version: '9.9.9',
       heartbeatPeriodSec: 60,
       bus,
-      apps: new PersistOnlyAppsController(store),
+      apps: (apps = new StoreOnlyApps(store)),
       libra: new NotSupportedLibraHandler(),
       logger: createLogger({ level: 'debug', destination: sink }),
       now: () => new Date('2026-01-01T00:00:00Z'),
@@ -108,7 +109,7 @@ describe('Agent message handling', () => {
     // The blocked store's directory runs through that desired_apps.json file, so mkdir fails (root ignores modes).
     const blocked = new DesiredStateStore(store.path, 'H1');
     const broken = new Agent({
-      hostId: 'H1', info, version: '1', heartbeatPeriodSec: 60, bus, apps: new PersistOnlyAppsController(blocked),
+      hostId: 'H1', info, version: '1', heartbeatPeriodSec: 60, bus, apps: new StoreOnlyApps(blocked),
       libra: new NotSupportedLibraHandler(), logger: createLogger({ level: 'silent' }),
     });
     const apps = { 'pf9-foo': { version: '1', running: true } };
@@ -124,6 +125,12 @@ describe('Agent message handling', () => {
     for (const e of events) expect(e.host_id).toBeUndefined(); // host_id is bound by the composition root's logger
     expect(events[0]).toMatchObject({ opcode: 'set_config', correlation_id: 'c9' });
     expect(logLines.join('\n')).not.toContain('hunter2');
+  });
+
+  it('sends a status when a converge settles', async () => {
+    apps.settle();
+    await new Promise((r) => setImmediate(r));
+    expect(bus.published[0]?.body).toMatchObject({ opcode: 'status', data: { host_id: 'H1' } });
   });
 
   it('does not publish a status while disconnected', async () => {

@@ -55,8 +55,18 @@ describe('schema', () => {
         connection_retry_max: 300,
         max_converge_attempts: 30,
         state_dir: '/var/opt/pf9/hostagent',
+        drift_check_period: 600,
+        hook_timeout: 60,
       },
-      packages: { cache_dir: '/var/cache/pf9apps' },
+      packages: {
+        cache_dir: '/var/cache/pf9apps',
+        backend: 'auto',
+        root: '/',
+        require_checksum: false,
+        allowed_url_prefixes: [],
+        download_timeout: 300,
+      },
+      services: { driver: 'auto' },
       log: { level: 'info' },
     });
   });

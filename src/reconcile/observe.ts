@@ -1,0 +1,70 @@
+/**
+ * A cheap look at the host: one package-database query, one batched
+ * service-state query, and configs from the cache of what was last set.
+ * Hooks run only for what the cache does not know (first sight of an app,
+ * or a full drift check, when every config is re-read).
+ */
+import { toAgentError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { PackageBackend } from '../packages/types.js';
+import type { ServiceManager } from '../services/types.js';
+import type { AppHooks } from './app-hooks.js';
+import type { ObservedApp } from './types.js';
+
+export interface ObserveDeps {
+  backend: PackageBackend;
+  services: ServiceManager;
+  hooks: AppHooks;
+  logger: Logger;
+}
+
+export interface ObserveCaches {
+  /** app -> config as last set or read. */
+  configs: Map<string, Record<string, unknown> | undefined>;
+  /** `app@version` -> service names (a package's services change only with its version). */
+  services: Map<string, string[]>;
+}
+
+export async function observeHost(
+  deps: ObserveDeps,
+  caches: ObserveCaches,
+  opts: { managed: ReadonlySet<string>; desired: ReadonlySet<string>; fullConfigRead: boolean },
+): Promise<Map<string, ObservedApp>> {
+  const installed = await deps.backend.listInstalled();
+  const apps = [...installed.values()].filter((p) => p.providesPf9app || opts.managed.has(p.name) || opts.desired.has(p.name));
+
+  const servicesOf = new Map<string, string[]>();
+  for (const p of apps) {
+    const key = `${p.name}@${p.version}`;
+    let names = caches.services.get(key);
+    if (!names) {
+      names = await deps.hooks.getServices(p.name).catch((err: unknown) => {
+        deps.logger.warn({ event: 'observe.services_unknown', app: p.name, error: toAgentError(err).message }, 'using the app name as its service');
+        return [p.name];
+      });
+      caches.services.set(key, names);
+    }
+    servicesOf.set(p.name, names);
+  }
+  const states = await deps.services.activeStates([...new Set([...servicesOf.values()].flat())]);
+
+  const observed = new Map<string, ObservedApp>();
+  for (const p of apps) {
+    if (opts.fullConfigRead || !caches.configs.has(p.name)) {
+      const config = await deps.hooks.getConfig(p.name).catch((err: unknown) => {
+        deps.logger.warn({ event: 'observe.config_unreadable', app: p.name, error: toAgentError(err).message }, 'config hook failed');
+        return undefined;
+      });
+      caches.configs.set(p.name, config);
+    }
+    const names = servicesOf.get(p.name) ?? [p.name];
+    observed.set(p.name, {
+      name: p.name,
+      version: p.version,
+      managed: p.providesPf9app || opts.managed.has(p.name),
+      running: names.length > 0 && names.every((s) => states.get(s) === true),
+      config: caches.configs.get(p.name),
+    });
+  }
+  return observed;
+}
