@@ -25,7 +25,7 @@
  *   false) installs the files so missing dependencies come from the host's
  *   repositories; `--allow-downgrades` because the master's version wins.
  */
-import { access, mkdir, open } from 'node:fs/promises';
+import { access, mkdir, open, readdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { ConfigError, PackageError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -65,6 +65,14 @@ export class DebBackend implements PackageBackend {
   private readonly transactionTimeoutMs: number;
   private readonly queryTimeoutMs: number;
   private admindirReady: Promise<void> | undefined;
+  /**
+   * Whether `dpkg --configure -a` must run before the next transaction.
+   * True at start (a previous agent may have been killed mid-dpkg), after a
+   * failed transaction, and when a query sees a package left half-way; a
+   * clean transaction leaves everything configured, so the next one skips
+   * the extra dpkg process.
+   */
+  private repairNeeded = true;
 
   constructor(opts: DebBackendOptions) {
     this.root = resolve(opts.root);
@@ -85,6 +93,7 @@ export class DebBackend implements PackageBackend {
     const r = await runTool(this.run, 'PACKAGE_QUERY_FAILED', 'dpkg-query', [...admin, '-W', '-f', QUERY_FORMAT], {
       timeoutMs: this.queryTimeoutMs,
     });
+    if (hasPendingStates(r.stdout)) this.repairNeeded = true;
     return parseDpkgQuery(r.stdout);
   }
 
@@ -107,9 +116,10 @@ export class DebBackend implements PackageBackend {
   async install(files: readonly string[]): Promise<void> {
     if (files.length === 0) return;
     const paths = files.map((f) => resolve(f)); // absolute: never read as an option, and apt-get needs a `/` to see a file
-    await this.repair();
+    await this.repairIfNeeded();
     const started = Date.now();
     if (await this.aptWanted()) {
+      this.repairNeeded = true;
       await runTool(
         this.run,
         'PACKAGE_INSTALL_FAILED',
@@ -131,6 +141,7 @@ export class DebBackend implements PackageBackend {
         ],
         { timeoutMs: this.transactionTimeoutMs, env: { DEBIAN_FRONTEND: 'noninteractive' } },
       );
+      this.repairNeeded = false;
     } else {
       await this.dpkg('PACKAGE_INSTALL_FAILED', ['--force-confdef', '--force-confold', '-i', ...paths]);
     }
@@ -140,7 +151,7 @@ export class DebBackend implements PackageBackend {
   async remove(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     checkPackageNames(names, 'PACKAGE_REMOVE_FAILED');
-    await this.repair();
+    await this.repairIfNeeded();
     // dpkg ignores names that are not installed (a warning, exit 0): removing twice is harmless.
     await this.dpkg('PACKAGE_REMOVE_FAILED', ['--purge', ...names]);
     this.logger?.info({ event: 'packages.removed', root: this.root, names }, 'packages removed');
@@ -151,9 +162,24 @@ export class DebBackend implements PackageBackend {
     await this.dpkg('PACKAGE_INSTALL_FAILED', ['--force-confdef', '--force-confold', '--configure', '-a']);
   }
 
+  private async repairIfNeeded(): Promise<void> {
+    if (this.repairNeeded || (await this.journalPending())) await this.repair();
+  }
+
+  /** dpkg journals an interrupted status update in updates/; a non-empty directory means it was cut off. */
+  private async journalPending(): Promise<boolean> {
+    const dir = join(this.admindir ?? '/var/lib/dpkg', 'updates');
+    return readdir(dir).then(
+      (entries) => entries.length > 0,
+      () => false,
+    );
+  }
+
   private async dpkg(code: 'PACKAGE_INSTALL_FAILED' | 'PACKAGE_REMOVE_FAILED', args: string[]): Promise<void> {
     await this.ensureAdmindir();
+    this.repairNeeded = true;
     await runTool(this.run, code, 'dpkg', [...this.rootArgs(), ...args], { timeoutMs: this.transactionTimeoutMs });
+    this.repairNeeded = false;
   }
 
   private rootArgs(): string[] {
@@ -189,6 +215,11 @@ export class DebBackend implements PackageBackend {
     });
     return this.admindirReady;
   }
+}
+
+/** Any package unpacked, half-installed, half-configured or awaiting triggers (status letters U, H, F, W, t). */
+export function hasPendingStates(stdout: string): boolean {
+  return stdout.split('\n').some((line) => /^[UHFWt]$/.test(line.split('\t')[3]?.charAt(1) ?? ''));
 }
 
 /** Parses `dpkg-query -W -f '${Package}\t${Version}\t${Provides}\t${db:Status-Abbrev}\n'`. */

@@ -6,3 +6,4 @@ export { selectBackend, backendKindFor, parseOsRelease, type SelectBackendOption
 export { PackageDownloader, type DownloadRequest, type DownloadProgress, type PackageDownloaderOptions } from './downloader.js';
 export { checkUrl, mapUrlForBackend, cacheFileName, redactUrl } from './url-policy.js';
 export type { ToolRunner, ToolResult, ToolOptions } from './run-tool.js';
+export { inspectCached } from './inspect-cache.js';

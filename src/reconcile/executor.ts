@@ -7,6 +7,7 @@
  */
 import { AgentError, PackageError, toAgentError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { inspectCached } from '../packages/inspect-cache.js';
 import type { PackageBackend } from '../packages/types.js';
 import type { ServiceManager } from '../services/types.js';
 import type { AppHooks } from './app-hooks.js';
@@ -78,7 +79,7 @@ export async function executeActions(actions: readonly Action[], deps: ExecutorD
   await download(actions.filter((a) => a.kind === 'download' && live(a)), deps, files, done);
 
   const packageWork = actions.filter((a) => (a.kind === 'install' || a.kind === 'upgrade') && live(a));
-  if (packageWork.length > 0) await deps.backend.repair().catch((err: unknown) => deps.logger.warn({ event: 'packages.repair_failed', err: toAgentError(err).message }, 'package database repair failed'));
+  // The backend repairs what an interrupted transaction left (dpkg --configure -a) before installing, when needed.
   await batch(packageWork, (names) => deps.backend.install(names.map((n) => files.get(n) ?? n)), done);
   result.installed.push(...packageWork.filter(live).map((a) => a.app));
 
@@ -134,7 +135,7 @@ async function download(
       try {
         if (!a.url) throw new PackageError('PACKAGE_DOWNLOAD_FAILED', `${a.app} ${a.version} is not installed and its desired entry has no url`);
         const file = await deps.downloader.fetch({ app: a.app, version: a.version, url: a.url, ...(a.sha256 ? { sha256: a.sha256 } : {}) });
-        const inside = await deps.backend.inspect(file);
+        const inside = await inspectCached(deps.backend, file);
         if (inside.name !== a.app || inside.version !== a.version) {
           throw new PackageError(
             'PACKAGE_MISMATCH',

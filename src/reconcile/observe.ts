@@ -11,6 +11,20 @@ import type { ServiceManager } from '../services/types.js';
 import type { AppHooks } from './app-hooks.js';
 import type { ObservedApp } from './types.js';
 
+const HOOK_CONCURRENCY = 8;
+
+/** Runs `fn` over `items`, at most `limit` at once. */
+export async function eachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await fn(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
 export interface ObserveDeps {
   backend: PackageBackend;
   services: ServiceManager;
@@ -33,30 +47,39 @@ export async function observeHost(
   const installed = await deps.backend.listInstalled();
   const apps = [...installed.values()].filter((p) => p.providesPf9app || opts.managed.has(p.name) || opts.desired.has(p.name));
 
+  // Hooks are processes: the services and config questions of every app go
+  // into one pool, a few at a time, rather than one after another.
   const servicesOf = new Map<string, string[]>();
+  const tasks: Array<() => Promise<void>> = [];
   for (const p of apps) {
     const key = `${p.name}@${p.version}`;
-    let names = caches.services.get(key);
-    if (!names) {
-      names = await deps.hooks.getServices(p.name).catch((err: unknown) => {
-        deps.logger.warn({ event: 'observe.services_unknown', app: p.name, error: toAgentError(err).message }, 'using the app name as its service');
-        return [p.name];
+    const known = caches.services.get(key);
+    if (known) servicesOf.set(p.name, known);
+    else {
+      tasks.push(async () => {
+        const names = await deps.hooks.getServices(p.name).catch((err: unknown) => {
+          deps.logger.warn({ event: 'observe.services_unknown', app: p.name, error: toAgentError(err).message }, 'using the app name as its service');
+          return [p.name];
+        });
+        caches.services.set(key, names);
+        servicesOf.set(p.name, names);
       });
-      caches.services.set(key, names);
     }
-    servicesOf.set(p.name, names);
+    if (opts.fullConfigRead || !caches.configs.has(p.name)) {
+      tasks.push(async () => {
+        const config = await deps.hooks.getConfig(p.name).catch((err: unknown) => {
+          deps.logger.warn({ event: 'observe.config_unreadable', app: p.name, error: toAgentError(err).message }, 'config hook failed');
+          return undefined;
+        });
+        caches.configs.set(p.name, config);
+      });
+    }
   }
+  await eachLimited(tasks, HOOK_CONCURRENCY, (task) => task());
   const states = await deps.services.activeStates([...new Set([...servicesOf.values()].flat())]);
 
   const observed = new Map<string, ObservedApp>();
   for (const p of apps) {
-    if (opts.fullConfigRead || !caches.configs.has(p.name)) {
-      const config = await deps.hooks.getConfig(p.name).catch((err: unknown) => {
-        deps.logger.warn({ event: 'observe.config_unreadable', app: p.name, error: toAgentError(err).message }, 'config hook failed');
-        return undefined;
-      });
-      caches.configs.set(p.name, config);
-    }
     const names = servicesOf.get(p.name) ?? [p.name];
     observed.set(p.name, {
       name: p.name,

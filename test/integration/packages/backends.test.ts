@@ -179,7 +179,15 @@ describe('deb repair after an interrupted run', () => {
       expect((await backend.listInstalled()).get('pf9-hello')?.version).toBe('1.0-1');
 
       await run('dpkg', [`--root=${root}`, '--unpack', other]);
+      // The reconciler always queries before a transaction; the query is how the backend learns a repair is due.
+      expect((await backend.listInstalled()).has('pf9-other')).toBe(false);
       await backend.install([hello]);
+      expect((await dpkgQuery()).split('\n').map((l) => l.trim()).sort()).toEqual(['pf9-hello ii', 'pf9-other ii']);
+
+      // A new backend (an agent restarted after a kill mid-dpkg) repairs before its first transaction, unasked.
+      await run('dpkg', [`--root=${root}`, '--purge', 'pf9-other']);
+      await run('dpkg', [`--root=${root}`, '--unpack', other]);
+      await new DebBackend({ root }).install([hello]);
       expect((await dpkgQuery()).split('\n').map((l) => l.trim()).sort()).toEqual(['pf9-hello ii', 'pf9-other ii']);
     } finally {
       await rm(work, { recursive: true, force: true });
