@@ -28,6 +28,9 @@ function startAgent() {
       '--set', `amqp.exchange=${exchange}`,
       '--set', `hostagent.host_id=${hostId}`,
       '--set', `hostagent.state_dir=${stateDir}`,
+      // The bench sends no set_config, but an agent here never looks after the machine's own packages.
+      '--set', `packages.root=${join(stateDir, 'root')}`,
+      '--set', 'services.driver=supervisor',
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } },
   );

@@ -1,14 +1,18 @@
 // `npm run demo`: the whole loop on this machine in one command. Starts the
 // real agent (bin/pf9-hostagent.js) against the local RabbitMQ, plays the
 // master's side of the bus, and prints what a master sees:
-//   ping -> status, set_config -> status with its desired_hash,
-//   a bad message -> error, heartbeats, then a clean SIGTERM stop.
-// Uses its own exchange and a random host id, and leaves nothing behind.
+//   ping -> status; set_config with an app -> converging, then ok, with the
+//   app (a real .deb built here, served on 127.0.0.1) installed into a
+//   sandbox root and its HTTP service answering; an upgrade; a bad message
+//   -> error; the app removed; a heartbeat; then a clean SIGTERM stop.
+// Uses its own exchange, a random host id and a temporary install root
+// (never this machine's own packages), and leaves nothing behind.
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
+import { createServer } from 'node:net';
 import amqp from 'amqplib';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -16,7 +20,47 @@ const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const exchange = `pf9-bbone-demo-${randomBytes(3).toString('hex')}`;
 const hostId = ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':').toUpperCase();
 const dir = mkdtempSync(join(tmpdir(), 'pf9-demo-'));
-writeFileSync(join(dir, 'hostagent.conf'), `[amqp]\nurl = ${URL}\nexchange = ${exchange}\n[hostagent]\nheartbeat_period = 2\nstate_dir = ${join(dir, 'state')}\n`);
+const root = join(dir, 'root');
+writeFileSync(
+  join(dir, 'hostagent.conf'),
+  [
+    '[amqp]', `url = ${URL}`, `exchange = ${exchange}`,
+    '[hostagent]', 'heartbeat_period = 2', `state_dir = ${join(dir, 'state')}`,
+    '[packages]', `root = ${root}`, `cache_dir = ${join(dir, 'cache')}`, 'backend = deb',
+    '[services]', 'driver = supervisor', '',
+  ].join('\n'),
+);
+
+// The app: a tiny .deb whose service answers HTTP, built with dpkg-deb by the test fixtures.
+const { buildAppPackage, packageVersion, startPackageServer } = await import(join(ROOT, 'test/fixtures/packages/package-builder.ts'));
+const repo = join(dir, 'repo');
+const debs = {
+  '1.0': await buildAppPackage({ format: 'deb', name: 'pf9-demo', version: '1.0', outDir: repo, serviceKind: 'http' }),
+  '1.1': await buildAppPackage({ format: 'deb', name: 'pf9-demo', version: '1.1', outDir: repo, serviceKind: 'http' }),
+};
+const server = await startPackageServer(repo);
+const appPort = await freePort();
+const appEntry = (v) => ({ version: packageVersion({ version: v }), url: `${server.url}/${basename(debs[v])}`, running: true, config: { port: appPort } });
+
+function freePort() {
+  return new Promise((res) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => res(port));
+    });
+  });
+}
+
+async function askApp() {
+  for (let i = 0; i < 50; i++) {
+    try {
+      return (await (await fetch(`http://127.0.0.1:${appPort}/`)).text()).trim();
+    } catch {
+      await new Promise((r) => setTimeout(r, 100)); // the service may still be binding its port
+    }
+  }
+  throw new Error(`demo: the app did not answer on 127.0.0.1:${appPort}`);
+}
 
 const show = (label, obj) => console.log(`\n== ${label}\n${JSON.stringify(obj, null, 2)}`);
 
@@ -65,9 +109,19 @@ let exitCode = 0;
 try {
   show('first status (sent on connect)', (await next((m) => m.body.data?.host_id === hostId, 'status on connect')).body);
   show('ping -> status', (await request({ opcode: 'ping' })).body);
-  const apps = { 'pf9-demo': { version: '1.0.0-1', url: 'http://127.0.0.1/pf9-demo-1.0.0-1.x86_64.rpm', running: true, config: { greeting: 'hello' } } };
-  show('set_config -> status (desired_hash = sha256 of the canonical JSON of the apps)', (await request({ opcode: 'set_config', data: apps })).body);
+  const statusIs = (want, hash) => (m) => m.body.opcode === 'status' && m.body.data?.status === want && m.body.data?.desired_hash === hash;
+  const install = { 'pf9-demo': appEntry('1.0') };
+  const installReply = await request({ opcode: 'set_config', data: install });
+  show('set_config pf9-demo 1.0 -> status at once (desired_hash = sha256 of the canonical JSON of the apps)', installReply.body);
+  show('... then, once installed, configured and started', (await next(statusIs('ok', installReply.body.data.desired_hash), 'status ok after install', 60000)).body);
+  console.log(`\n== the app answers on 127.0.0.1:${appPort}: ${await askApp()}`);
+  const upgrade = { 'pf9-demo': appEntry('1.1') };
+  const upReply = await request({ opcode: 'set_config', data: upgrade });
+  show('set_config pf9-demo 1.1 -> upgrade, restart; status ok', (await next(statusIs('ok', upReply.body.data.desired_hash), 'status ok after upgrade', 60000)).body);
+  console.log(`\n== the app answers on 127.0.0.1:${appPort}: ${await askApp()}`);
   show('a malformed message -> error', (await request('{"opcode": "set_config", ')).body);
+  const removeReply = await request({ opcode: 'set_config', data: {} });
+  show('set_config {} -> the app is stopped and removed; status ok', (await next(statusIs('ok', removeReply.body.data.desired_hash), 'status ok after removal', 60000)).body);
   show('heartbeat (every ~2 s here)', (await next((m) => m.body.opcode === 'status' && !m.correlationId, 'heartbeat')).body);
   console.log('\ndemo: all answered; stopping the agent with SIGTERM');
 } catch (err) {
@@ -81,6 +135,7 @@ try {
   await ch.deleteQueue(`bbslave-q-${hostId}`).catch(() => undefined);
   await ch.deleteExchange(exchange).catch(() => undefined);
   await conn.close();
+  await server.close();
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(exitCode === 0 ? 'demo: ok' : 'demo: FAILED');

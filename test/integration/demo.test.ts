@@ -19,6 +19,9 @@ describe('npm run demo', () => {
     expect(r.exitCode).toBe(0);
     expect(r.all).toContain('"opcode": "error"');
     expect(r.all).toContain('"desired_hash"');
+    // The app really was installed, served, and upgraded.
+    expect(r.all).toMatch(/the app answers on 127\.0\.0\.1:\d+: pf9-demo 1\.0-1/);
+    expect(r.all).toMatch(/the app answers on 127\.0\.0\.1:\d+: pf9-demo 1\.1-1/);
     expect(r.all).not.toContain('guest:guest@');
   }, 90_000);
 });
