@@ -30,10 +30,29 @@ export interface HookResult {
 
 export type HookRunner = (file: string, args: string[], opts: { env: Record<string, string>; timeoutMs: number }) => Promise<HookResult>;
 
+/**
+ * The hook runs in a process group of its own, and a timeout kills the whole
+ * group: killing only the hook (a shell script, say) would leave its
+ * children holding stdout open, and the call would last as long as they do.
+ */
 const runWithExeca: HookRunner = async (file, args, opts) => {
   const { execa } = await import('execa');
-  const r = await execa(file, args, { env: opts.env, timeout: opts.timeoutMs, reject: false, stdin: 'ignore', maxBuffer: 4 * 1024 * 1024 });
-  return { stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode, timedOut: r.timedOut };
+  const sub = execa(file, args, { env: opts.env, reject: false, stdin: 'ignore', detached: true, maxBuffer: 4 * 1024 * 1024 });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    try {
+      if (sub.pid !== undefined) process.kill(-sub.pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }, opts.timeoutMs);
+  try {
+    const r = await sub;
+    return { stdout: r.stdout, stderr: r.stderr, exitCode: timedOut ? undefined : r.exitCode, timedOut };
+  } finally {
+    clearTimeout(timer);
+  }
 };
 
 const SERVICE_NAME = /^[A-Za-z0-9@_.:-]{1,128}$/;
