@@ -122,7 +122,7 @@ try {
     const { observeHost } = await import(join(ROOT, 'dist/reconcile/observe.js'));
     const hooks = new ExecAppHooks({ root: rootA, timeoutMs: 60_000 });
     const caches = { configs: new Map(), services: new Map() };
-    const opts = { managed: new Set(), desired: new Set(names), fullConfigRead: false };
+    const opts = { managed: new Set(), desired: new Map(names.map((n) => [n, '1.0-1'])), fullConfigRead: false };
     await observeHost({ backend, services: sup, hooks, logger }, caches, { ...opts, fullConfigRead: true });
     console.log('observeHost', (await timeMedian(50, () => observeHost({ backend, services: sup, hooks, logger }, caches, opts))).p50.toFixed(2));
     console.log('tick only', (await timeMedian(50, () => recA.tick())).p50.toFixed(2));

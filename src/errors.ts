@@ -26,6 +26,11 @@ export type ErrorCode =
   | 'HOOK_FAILED'
   | 'SERVICE_FAILED'
   | 'CONVERGE_GAVE_UP'
+  | 'LB_REQUEST_INVALID'
+  | 'LB_INVALID'
+  | 'LB_APPLY_FAILED'
+  | 'LB_ARCHIVE_FAILED'
+  | 'LB_NOT_SUPPORTED'
   | 'STATE_WRITE_FAILED'
   | 'STATE_CORRUPT'
   | 'INTERNAL';
@@ -79,6 +84,9 @@ export class PackageError extends AgentError {}
 
 /** An app's config hook or service could not do what was asked. */
 export class AppError extends AgentError {}
+
+/** A load-balancer request or change that failed; the message becomes the Libra reply's hpcs_error. */
+export class LbError extends AgentError {}
 
 export class StateError extends AgentError {}
 

@@ -11,6 +11,7 @@ import { inspectCached } from '../packages/inspect-cache.js';
 import type { PackageBackend } from '../packages/types.js';
 import type { ServiceManager } from '../services/types.js';
 import type { AppHooks } from './app-hooks.js';
+import type { BuiltinApp } from './builtin-app.js';
 import type { Action } from './types.js';
 
 export interface TopicBinder {
@@ -29,6 +30,8 @@ export interface ExecutorDeps {
   services: ServiceManager;
   topics: TopicBinder;
   logger: Logger;
+  /** Apps carried by the agent itself: no package; driven through BuiltinApp. */
+  builtins?: ReadonlyMap<string, BuiltinApp>;
   /** Called after each action, for progress reporting. */
   onAction?: (action: Action, error: AgentError | undefined) => void;
 }
@@ -44,6 +47,70 @@ export interface ExecutionResult {
 const DOWNLOAD_CONCURRENCY = 4;
 
 export async function executeActions(actions: readonly Action[], deps: ExecutorDeps): Promise<ExecutionResult> {
+  const builtins = deps.builtins ?? new Map<string, BuiltinApp>();
+  const builtinActions = actions.filter((a) => builtins.has(a.app));
+  const packageActions = actions.filter((a) => !builtins.has(a.app));
+  const result = await executePackageActions(packageActions, deps);
+  await executeBuiltinActions(builtinActions, builtins, deps, result);
+  return result;
+}
+
+/**
+ * A built-in app has nothing to download, install or remove: "installing"
+ * it is recording that it is wanted (the reconciler keeps it in the managed
+ * set), "removing" it stops it. Its load balancers are not the reconciler's
+ * to delete: they belong to Libra requests and outlive the app being off.
+ */
+async function executeBuiltinActions(
+  actions: readonly Action[],
+  builtins: ReadonlyMap<string, BuiltinApp>,
+  deps: ExecutorDeps,
+  result: ExecutionResult,
+): Promise<void> {
+  for (const a of actions) {
+    if (result.failed.has(a.app)) continue;
+    const app = builtins.get(a.app);
+    if (!app) continue;
+    try {
+      switch (a.kind) {
+        case 'install':
+        case 'upgrade':
+          result.installed.push(a.app);
+          break;
+        case 'remove':
+          result.removed.push(a.app);
+          break;
+        case 'stop':
+          await app.stop();
+          break;
+        case 'set_config':
+          await app.setConfig(a.config);
+          result.configs.set(a.app, a.config);
+          break;
+        case 'start':
+        case 'restart':
+          await app.start();
+          break;
+        case 'bind_topic':
+          await deps.topics.bindTopic(a.app);
+          break;
+        case 'unbind_topic':
+          await deps.topics.unbindTopic(a.app);
+          break;
+        case 'download':
+          break;
+      }
+      deps.onAction?.(a, undefined);
+    } catch (err) {
+      const error = toAgentError(err);
+      result.failed.set(a.app, error);
+      deps.logger.warn({ event: 'converge.action_failed', app: a.app, action: a.kind, code: error.code, error: error.message }, 'action failed');
+      deps.onAction?.(a, error);
+    }
+  }
+}
+
+async function executePackageActions(actions: readonly Action[], deps: ExecutorDeps): Promise<ExecutionResult> {
   const result: ExecutionResult = { failed: new Map(), installed: [], removed: [], configs: new Map() };
   const files = new Map<string, string>();
   const live = (a: Action): boolean => !result.failed.has(a.app);

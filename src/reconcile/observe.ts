@@ -9,6 +9,7 @@ import type { Logger } from '../logger.js';
 import type { PackageBackend } from '../packages/types.js';
 import type { ServiceManager } from '../services/types.js';
 import type { AppHooks } from './app-hooks.js';
+import type { BuiltinApp } from './builtin-app.js';
 import type { ObservedApp } from './types.js';
 
 const HOOK_CONCURRENCY = 8;
@@ -30,6 +31,7 @@ export interface ObserveDeps {
   services: ServiceManager;
   hooks: AppHooks;
   logger: Logger;
+  builtins?: ReadonlyMap<string, BuiltinApp>;
 }
 
 export interface ObserveCaches {
@@ -42,10 +44,13 @@ export interface ObserveCaches {
 export async function observeHost(
   deps: ObserveDeps,
   caches: ObserveCaches,
-  opts: { managed: ReadonlySet<string>; desired: ReadonlySet<string>; fullConfigRead: boolean },
+  opts: { managed: ReadonlySet<string>; desired: ReadonlyMap<string, string>; fullConfigRead: boolean },
 ): Promise<Map<string, ObservedApp>> {
   const installed = await deps.backend.listInstalled();
-  const apps = [...installed.values()].filter((p) => p.providesPf9app || opts.managed.has(p.name) || opts.desired.has(p.name));
+  const builtins = deps.builtins ?? new Map<string, BuiltinApp>();
+  const apps = [...installed.values()].filter(
+    (p) => !builtins.has(p.name) && (p.providesPf9app || opts.managed.has(p.name) || opts.desired.has(p.name)),
+  );
 
   // Hooks are processes: the services and config questions of every app go
   // into one pool, a few at a time, rather than one after another.
@@ -88,6 +93,16 @@ export async function observeHost(
       running: names.length > 0 && names.every((s) => states.get(s) === true),
       config: caches.configs.get(p.name),
     });
+  }
+  // A built-in app is "installed" once the agent took it on (it is in the managed set); its version
+  // is whatever the master asked for, since the agent carries the only one there is.
+  for (const [name, app] of builtins) {
+    if (!opts.managed.has(name)) continue;
+    const seen = await app.observe().catch((err: unknown) => {
+      deps.logger.warn({ event: 'observe.builtin_failed', app: name, error: toAgentError(err).message }, 'built-in app unreadable');
+      return { running: false, config: undefined };
+    });
+    observed.set(name, { name, version: opts.desired.get(name) ?? 'builtin', managed: true, running: seen.running, config: seen.config });
   }
   return observed;
 }

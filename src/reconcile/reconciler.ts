@@ -153,7 +153,7 @@ export class Reconciler implements AppsController {
     const full = this.now() - this.lastFullRead >= this.deps.driftCheckMs;
     this.observed = await observeHost(this.deps, this.caches, {
       managed: this.managed,
-      desired: new Set(Object.keys(this.desired ?? {})),
+      desired: new Map(Object.entries(this.desired ?? {}).map(([name, app]) => [name, app.version])),
       fullConfigRead: full,
     });
     if (full) this.lastFullRead = this.now();

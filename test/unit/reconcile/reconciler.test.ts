@@ -185,3 +185,70 @@ describe('Reconciler', () => {
     expect(r.snapshot()).toMatchObject({ status: 'ok', apps: {} });
   });
 });
+
+describe('Reconciler with a built-in app', () => {
+  it('takes on pf9-lb with no package: config, start, topic; stop and "remove" leave its state alone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'pf9-rec-b-'));
+    const calls: string[] = [];
+    let running = false;
+    let config: Record<string, unknown> = {};
+    const lb = {
+      name: 'pf9-lb',
+      observe: () => Promise.resolve({ running, config }),
+      setConfig: (c: Record<string, unknown>) => {
+        calls.push(`config ${JSON.stringify(c)}`);
+        config = c;
+        return Promise.resolve();
+      },
+      start: () => {
+        calls.push('start');
+        running = true;
+        return Promise.resolve();
+      },
+      stop: () => {
+        calls.push('stop');
+        running = false;
+        return Promise.resolve();
+      },
+    };
+    const backend = new FakeBackend();
+    const downloader = new FakeDownloader();
+    const topics = new FakeTopics();
+    const r = new Reconciler({
+      store: new DesiredStateStore(dir, 'H'),
+      managedStore: new ManagedAppsStore(dir, 'H'),
+      backend,
+      services: new FakeServices(),
+      hooks: new FakeHooks(),
+      downloader,
+      topics,
+      builtins: new Map([['pf9-lb', lb]]),
+      logger: createLogger({ level: 'silent' }),
+      maxAttempts: 3,
+      driftCheckMs: 600_000,
+    });
+    try {
+      await r.init();
+      await r.setDesired({ 'pf9-lb': { version: '1.0', running: true, config: { engine: 'haproxy' } } });
+      await r.idle();
+      expect(calls).toEqual(['config {"engine":"haproxy"}', 'start']);
+      expect(downloader.fetched).toEqual([]);
+      expect(backend.calls.filter((c) => c.startsWith('install'))).toEqual([]);
+      expect(topics.bound.has('pf9-lb')).toBe(true);
+      expect(r.snapshot()).toMatchObject({ status: 'ok', apps: { 'pf9-lb': { version: '1.0', running: true, config: { engine: 'haproxy' } } } });
+
+      // Re-sending the same set_config changes nothing.
+      await r.setDesired({ 'pf9-lb': { version: '1.0', running: true, config: { engine: 'haproxy' } } });
+      await r.idle();
+      expect(calls).toHaveLength(2);
+
+      await r.setDesired({});
+      await r.idle();
+      expect(calls.at(-1)).toBe('stop');
+      expect(topics.bound.has('pf9-lb')).toBe(false);
+      expect(r.snapshot()).toMatchObject({ status: 'ok', apps: {} });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
