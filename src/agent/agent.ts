@@ -150,7 +150,7 @@ export class Agent {
   }
 
   private async answerLibra(request: Record<string, unknown>, msg: InboundMessage): Promise<void> {
-    const reply = await this.deps.libra.handle(request);
+    const reply = await this.deps.libra.handle(request, { correlationId: msg.correlationId });
     await this.deps.bus.publish(MASTER_TOPIC, reply, { correlationId: msg.correlationId, toQueue: msg.replyTo });
     this.log.info(
       {

@@ -6,7 +6,7 @@ export type { AppsController, AppsSnapshot } from '../reconcile/apps-controller.
 
 /** A Libra worker request in, the reply (request plus hpcs_response...) out. Never throws. */
 export interface LibraHandler {
-  handle(request: Record<string, unknown>): Promise<Record<string, unknown>>;
+  handle(request: Record<string, unknown>, context?: { correlationId?: string | undefined }): Promise<Record<string, unknown>>;
 }
 
 export interface Timer {

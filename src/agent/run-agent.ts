@@ -10,7 +10,11 @@ import { createHostIdentity } from '../host/index.js';
 import { DesiredStateStore } from '../state/desired-state-store.js';
 import { AGENT_VERSION } from '../version.js';
 import { Agent } from './agent.js';
-import { NotSupportedLibraHandler } from './not-supported-libra.js';
+import { LibraWorker } from '../lb/libra-worker.js';
+import { LbApp } from '../lb/lb-app.js';
+import { HaproxyEngine } from '../lb/haproxy/haproxy-engine.js';
+import { LbStateStore } from '../state/lb-state-store.js';
+import { LbError } from '../errors.js';
 import { ManagedAppsStore } from '../state/managed-apps-store.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { ExecAppHooks } from '../reconcile/app-hooks.js';
@@ -80,6 +84,25 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
 
   const store = new DesiredStateStore(config.hostagent.state_dir, hostId);
   const root = config.packages.root;
+  const lbLogger = logger.child({ component: 'lb' });
+  const worker = new LibraWorker({
+    engine: undefined,
+    store: new LbStateStore(config.hostagent.state_dir, hostId),
+    logger: lbLogger,
+    agentVersion: AGENT_VERSION,
+  });
+  const lbApp = new LbApp({
+    worker,
+    logger: lbLogger,
+    createEngine: (kind) => {
+      if (kind !== 'haproxy') throw new LbError('LB_NOT_SUPPORTED', `load-balancer engine ${kind} is not available in this agent yet`);
+      return new HaproxyEngine({
+        runDir: config.lb.run_dir || join(config.hostagent.state_dir, hostId, 'lb'),
+        bindAddress: config.lb.bind_address,
+        logger: lbLogger,
+      });
+    },
+  });
   const backend = selectBackend({ backend: config.packages.backend, root, logger: logger.child({ component: 'packages' }) });
   const apps = new Reconciler({
     store,
@@ -101,6 +124,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
       logger: logger.child({ component: 'services' }),
     }),
     topics: bus,
+    builtins: new Map([[lbApp.name, lbApp]]),
     logger: logger.child({ component: 'reconcile' }),
     maxAttempts: config.hostagent.max_converge_attempts,
     driftCheckMs: config.hostagent.drift_check_period * 1000,
@@ -112,7 +136,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     heartbeatPeriodSec: config.hostagent.heartbeat_period,
     bus,
     apps,
-    libra: new NotSupportedLibraHandler(),
+    libra: worker,
     logger,
   });
 
@@ -124,6 +148,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     { event: 'agent.starting', version: AGENT_VERSION, queue, url: maskUrl(config.amqp.url), state: store.path },
     'starting',
   );
+  await worker.init().catch(() => undefined); // logged by the worker; requests retry it
   await agent.start();
   logger.info({ event: 'agent.started', backend: backend.kind, root, services: config.services.driver }, 'started');
   if (store.lastLoadError) {
@@ -144,6 +169,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
         logger.info({ event: 'agent.stopping' }, 'stopping');
         await notifier?.stopping();
         await agent.stop();
+        await lbApp.close();
         logger.info({ event: 'agent.stopped' }, 'stopped');
         logger.flush();
       })();

@@ -261,6 +261,20 @@ export const configSchema: SchemaOf<AgentConfig> = {
       env: 'HOSTAGENT_SERVICES_DRIVER',
     },
   },
+  lb: {
+    bind_address: {
+      doc: 'Address the load balancers of the pf9-lb app listen on.',
+      default: '0.0.0.0',
+      format: nonEmptyString,
+      env: 'HOSTAGENT_LB_BIND_ADDRESS',
+    },
+    run_dir: {
+      doc: "Directory of the load balancer's config, sockets, state and logs; empty: <state_dir>/<host_id>/lb.",
+      default: '',
+      format: anyString,
+      env: 'HOSTAGENT_LB_RUN_DIR',
+    },
+  },
   log: {
     level: {
       doc: 'pino level; the Python names INFO, WARN, WARNING, DEBUG, ERROR, CRITICAL are accepted (any case).',

@@ -58,6 +58,13 @@ export interface PackagesConfig {
   download_timeout: number;
 }
 
+export interface LbConfig {
+  /** Address load balancers listen on. */
+  bind_address: string;
+  /** HAProxy's config, sockets and logs; empty: <state_dir>/<host_id>/lb. */
+  run_dir: string;
+}
+
 export interface ServicesConfig {
   driver: 'auto' | 'systemd' | 'supervisor';
 }
@@ -67,6 +74,7 @@ export interface AgentConfig {
   hostagent: HostagentConfig;
   packages: PackagesConfig;
   services: ServicesConfig;
+  lb: LbConfig;
   log: { level: LogLevel };
 }
 

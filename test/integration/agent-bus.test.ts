@@ -117,20 +117,31 @@ describe('set_config before reconcile exists', () => {
     await b.stop();
   });
 
-  it('answers a Libra request at its reply_to, with the correlation id, as not supported yet', async () => {
+  it('answers Libra requests at their reply_to with the correlation id; pf9-lb off means FAIL for changes', async () => {
     const a = await agent();
     const conn = await amqp.connect(vhost.url);
     const ch = await conn.createChannel();
     const q = await ch.assertQueue('', { exclusive: true });
-    const got = new Promise<amqp.ConsumeMessage>((resolve) => void ch.consume(q.queue, (m) => m && resolve(m), { noAck: true }));
-    ch.publish('pf9-bbone', a.hostId, Buffer.from(JSON.stringify({ hpcs_action: 'DISCOVER' })), {
-      replyTo: q.queue,
-      correlationId: 'lb-1',
-    });
-    const m = await got;
+    const replies = new Map<string, Record<string, unknown>>();
+    let arrived!: () => void;
+    const both = new Promise<void>((resolve) => (arrived = resolve));
+    await ch.consume(
+      q.queue,
+      (m) => {
+        if (!m) return;
+        replies.set(String(m.properties.correlationId), JSON.parse(m.content.toString()) as Record<string, unknown>);
+        if (replies.size === 2) arrived();
+      },
+      { noAck: true },
+    );
+    const send = (body: object, correlationId: string): boolean =>
+      ch.publish('pf9-bbone', a.hostId, Buffer.from(JSON.stringify(body)), { replyTo: q.queue, correlationId });
+    send({ hpcs_action: 'DISCOVER' }, 'lb-1');
+    send({ hpcs_action: 'update', loadBalancers: [{ id: 'lb1', name: 'web', protocol: 'HTTP', port: '8080', nodes: [{ id: 'n1', address: '127.0.0.1', port: '9' }] }] }, 'lb-2');
+    await both;
     await conn.close();
-    expect(m.properties.correlationId).toBe('lb-1');
-    expect(JSON.parse(m.content.toString())).toMatchObject({ hpcs_action: 'DISCOVER', hpcs_response: 'FAIL' });
+    expect(replies.get('lb-1')).toEqual({ hpcs_action: 'DISCOVER', version: '1.0', agent_version: expect.any(String) as unknown, hpcs_response: 'PASS' });
+    expect(replies.get('lb-2')).toMatchObject({ hpcs_action: 'update', hpcs_response: 'FAIL', hpcs_error_code: 'LB_NOT_SUPPORTED' });
   });
 });
 

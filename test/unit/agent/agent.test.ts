@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Agent } from '../../../src/agent/agent.js';
-import { NotSupportedLibraHandler } from '../../../src/agent/not-supported-libra.js';
+import type { LibraHandler } from '../../../src/agent/ports.js';
 import type { InboundMessage } from '../../../src/bus/bus.js';
 import { createLogger } from '../../../src/logger.js';
 import { desiredHash } from '../../../src/protocol/canonical-json.js';
@@ -13,6 +13,15 @@ import { FakeBus } from './fake-bus.js';
 import { StoreOnlyApps } from './fake-apps.js';
 
 const info = { hostname: 'h', os_family: 'Linux', arch: 'x86_64', os_info: 'Test 1' };
+
+/** Stands in for the LibraWorker (tested on its own): FAILs everything, and records what it saw. */
+class RefusingLibra implements LibraHandler {
+  seen: Array<{ request: Record<string, unknown>; correlationId: string | undefined }> = [];
+  handle(request: Record<string, unknown>, context: { correlationId?: string | undefined } = {}): Promise<Record<string, unknown>> {
+    this.seen.push({ request, correlationId: context.correlationId });
+    return Promise.resolve({ ...request, hpcs_response: 'FAIL', hpcs_error: 'load balancer actions are not supported yet' });
+  }
+}
 
 function inbound(body: unknown, extra: Partial<InboundMessage> = {}): InboundMessage {
   return {
@@ -53,7 +62,7 @@ describe('Agent message handling', () => {
       heartbeatPeriodSec: 60,
       bus,
       apps: (apps = new StoreOnlyApps(store)),
-      libra: new NotSupportedLibraHandler(),
+      libra: new RefusingLibra(),
       logger: createLogger({ level: 'debug', destination: sink }),
       now: () => new Date('2026-01-01T00:00:00Z'),
     });
@@ -110,7 +119,7 @@ describe('Agent message handling', () => {
     const blocked = new DesiredStateStore(store.path, 'H1');
     const broken = new Agent({
       hostId: 'H1', info, version: '1', heartbeatPeriodSec: 60, bus, apps: new StoreOnlyApps(blocked),
-      libra: new NotSupportedLibraHandler(), logger: createLogger({ level: 'silent' }),
+      libra: new RefusingLibra(), logger: createLogger({ level: 'silent' }),
     });
     const apps = { 'pf9-foo': { version: '1', running: true } };
     const r = await broken.handleMessage(inbound({ opcode: 'set_config', data: apps }));
