@@ -5,6 +5,8 @@
  * 127.0.0.1, in front of small backends on 127.0.0.1.
  */
 import { randomUUID } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
+import { startSwiftServer } from '../../helpers/swift-server.js';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desiredHash } from '../../../src/protocol/canonical-json.js';
@@ -27,6 +29,8 @@ let tcp: TestBackend;
 let webPort: number;
 let tcpPort: number;
 const hostId = randomHostId();
+const BOGUS_PEM = '-----BEGIN CERTIFICATE-----\nTUlJQm9ndXM=\n-----END CERTIFICATE-----\n';
+const BOGUS_KEY = '-----BEGIN PRIVATE KEY-----\nTUlJQm9ndXM=\n-----END PRIVATE KEY-----\n';
 const lbOn = { 'pf9-lb': { version: '1.0', running: true, config: { engine: 'haproxy' } } };
 
 /** A Libra worker request, answered at our reply_to. */
@@ -146,6 +150,8 @@ describe('pf9-lb through Libra requests', () => {
       [{ hpcs_action: 'UPDATE', loadBalancers: [httpLb([node(web[0]!, { weight: 300 })])] }, /weight/],
       [{ hpcs_action: 'UPDATE', loadBalancers: [httpLb([node(web[0]!)], { port: 70000 })] }, /port/],
       [{ hpcs_action: 'UPDATE', loadBalancers: [httpLb([])] }, /nodes/],
+      // Well-formed to the parser, refused by HAProxy itself (haproxy -c): its own words come back.
+      [{ hpcs_action: 'UPDATE', loadBalancers: [httpLb([node(web[0]!)], { tls: { certificate: BOGUS_PEM, key: BOGUS_KEY } })] }, /haproxy|ALERT|certificate|PEM/i],
     ];
     for (const [req, problem] of cases) {
       const reply = await lb(req);
@@ -200,6 +206,47 @@ describe('pf9-lb through Libra requests', () => {
       timeoutMs: 30_000,
       intervalMs: 200,
     });
+  });
+
+  it('DIAGNOSTICS says HAProxy runs with a valid config, and which nodes answer', async () => {
+    const reply = await lb({ hpcs_action: 'DIAGNOSTICS' });
+    expect(reply).toMatchObject({ hpcs_response: 'PASS', haproxy: { running: true, config_valid: true } });
+    const nodes = reply.nodes as Array<{ id: string; reachable: boolean }>;
+    expect(nodes.find((n) => n.id === 'n1')?.reachable).toBe(true);
+  });
+
+  it('ARCHIVE uploads the gzipped HAProxy log lines of one load balancer to a Swift store; the token is masked', async () => {
+    const swift = await startSwiftServer({ token: 'tok-123' });
+    try {
+      swift.createContainer('lb-logs');
+      for (let i = 0; i < 5; i++) expect((await httpGet(webPort, `/archive-me-${i}`)).status).toBeLessThan(500);
+      const req = {
+        hpcs_action: 'ARCHIVE',
+        hpcs_object_store_type: 'swift',
+        hpcs_object_store_endpoint: swift.endpoint,
+        hpcs_object_store_basepath: 'lb-logs',
+        hpcs_object_store_token: 'tok-123',
+        loadBalancers: [{ id: 'web', name: 'web', protocol: 'HTTP' }],
+      };
+      // HAProxy writes its log lines asynchronously: retry until the archive holds our requests.
+      let text = '';
+      await waitFor(
+        async () => {
+          const reply = await lb(req);
+          expect(reply).toMatchObject({ hpcs_response: 'PASS', hpcs_object_store_token: '*****' });
+          const name = String(reply.hpcs_object_name).replace(/^lb-logs\//, '');
+          text = gunzipSync(swift.object('lb-logs', name) ?? Buffer.alloc(0)).toString('utf8');
+          return text.includes('/archive-me-4');
+        },
+        { what: 'the archive to hold the requests just made', timeoutMs: 20_000, intervalMs: 1000 },
+      );
+      expect(text).toMatch(/web/);
+      const bad = await lb({ ...req, hpcs_object_store_token: 'wrong' });
+      expect(bad).toMatchObject({ hpcs_response: 'FAIL', hpcs_object_store_token: '*****' });
+      expect(String(bad.hpcs_error)).toMatch(/401/);
+    } finally {
+      await swift.close();
+    }
   });
 
   it('DELETE removes the load balancers', async () => {
