@@ -1,46 +1,41 @@
-// `npm run demo`: the whole loop on this machine in one command. Starts the
-// real agent (bin/pf9-hostagent.js) against the local RabbitMQ, plays the
-// master's side of the bus, and prints what a master sees:
-//   ping -> status; set_config with an app -> converging, then ok, with the
-//   app (a real .deb built here, served on 127.0.0.1) installed into a
-//   sandbox root and its HTTP service answering; an upgrade; a bad message
-//   -> error; the app removed; a heartbeat; then a clean SIGTERM stop.
-// Uses its own exchange, a random host id and a temporary install root
-// (never this machine's own packages), and leaves nothing behind.
-import { spawn } from 'node:child_process';
-import { randomBytes, randomUUID } from 'node:crypto';
+// `npm run demo`: the whole loop on this machine in one command.
+//
+// Uses the local RabbitMQ (RABBITMQ_URL, else 127.0.0.1:5672), builds two
+// tiny app packages (.deb, with dpkg-deb), serves them on 127.0.0.1, starts
+// the real agent (bin/pf9-hostagent.js) with a temporary state dir and
+// install root, and drives it as a master would, with bbonectl:
+// set-config --wait, an HTTP request to the app, a version change, ping,
+// hosts; then a malformed message (answered with an error), removal of the
+// apps, and a clean SIGTERM stop. It uses its own exchange and a random host
+// id, never touches this machine's own packages or services, and leaves
+// nothing behind.
+import { execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { createServer } from 'node:net';
-import amqp from 'amqplib';
+import { promisify } from 'node:util';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const URL_ = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const masked = URL_.replace(/:[^:@/]*@/, ':*****@');
 const exchange = `pf9-bbone-demo-${randomBytes(3).toString('hex')}`;
 const hostId = ['02', ...[...randomBytes(5)].map((b) => b.toString(16).padStart(2, '0'))].join(':').toUpperCase();
 const dir = mkdtempSync(join(tmpdir(), 'pf9-demo-'));
-const root = join(dir, 'root');
-writeFileSync(
-  join(dir, 'hostagent.conf'),
-  [
-    '[amqp]', `url = ${URL}`, `exchange = ${exchange}`,
-    '[hostagent]', 'heartbeat_period = 2', `state_dir = ${join(dir, 'state')}`,
-    '[packages]', `root = ${root}`, `cache_dir = ${join(dir, 'cache')}`, 'backend = deb',
-    '[services]', 'driver = supervisor', '',
-  ].join('\n'),
-);
+const PATH = `${dirname(process.execPath)}:${process.env.PATH}`;
+const run = promisify(execFile);
 
-// The app: a tiny .deb whose service answers HTTP, built with dpkg-deb by the test fixtures.
-const { buildAppPackage, packageVersion, startPackageServer } = await import(join(ROOT, 'test/fixtures/packages/package-builder.ts'));
-const repo = join(dir, 'repo');
-const debs = {
-  '1.0': await buildAppPackage({ format: 'deb', name: 'pf9-demo', version: '1.0', outDir: repo, serviceKind: 'http' }),
-  '1.1': await buildAppPackage({ format: 'deb', name: 'pf9-demo', version: '1.1', outDir: repo, serviceKind: 'http' }),
-};
-const server = await startPackageServer(repo);
-const appPort = await freePort();
-const appEntry = (v) => ({ version: packageVersion({ version: v }), url: `${server.url}/${basename(debs[v])}`, running: true, config: { port: appPort } });
+function brokerAnswers() {
+  const { hostname, port } = new URL(URL_);
+  return new Promise((res) => {
+    const s = createConnection({ host: hostname, port: Number(port || 5672) }, () => {
+      s.destroy();
+      res(true);
+    });
+    s.on('error', () => res(false));
+  });
+}
 
 function freePort() {
   return new Promise((res) => {
@@ -51,78 +46,94 @@ function freePort() {
   });
 }
 
-async function askApp() {
+/** Runs bbonectl as an operator would and shows what it prints. */
+async function bbonectl(args, { input, allowFail = false } = {}) {
+  const full = ['--set', `amqp.url=${URL_}`, '--set', `amqp.exchange=${exchange}`, ...args];
+  console.log(`\n$ bbonectl ${args.join(' ')}`);
+  const child = spawn(join(ROOT, 'bin/bbonectl.js'), full, { env: { ...process.env, PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
+  if (input !== undefined) child.stdin.end(input);
+  else child.stdin.end();
+  let out = '';
+  child.stdout.on('data', (d) => process.stdout.write(String(d).replace(/^/gm, '  ')) && (out += d));
+  child.stderr.on('data', (d) => process.stdout.write(String(d).replace(/^/gm, '  ')));
+  const code = await new Promise((r) => child.on('exit', r));
+  if (code !== 0 && !allowFail) throw new Error(`demo: bbonectl ${args[0]} exited with ${code}`);
+  return { code, out };
+}
+
+async function askApp(port) {
   for (let i = 0; i < 50; i++) {
     try {
-      return (await (await fetch(`http://127.0.0.1:${appPort}/`)).text()).trim();
+      return (await (await fetch(`http://127.0.0.1:${port}/`)).text()).trim();
     } catch {
       await new Promise((r) => setTimeout(r, 100)); // the service may still be binding its port
     }
   }
-  throw new Error(`demo: the app did not answer on 127.0.0.1:${appPort}`);
+  throw new Error(`demo: the app did not answer on 127.0.0.1:${port}`);
 }
 
-const show = (label, obj) => console.log(`\n== ${label}\n${JSON.stringify(obj, null, 2)}`);
+if (!(await brokerAnswers())) {
+  console.error(`demo: no RabbitMQ answers at ${masked}. Start one with \`rabbitmq-server -detached\` (as root), or set RABBITMQ_URL.`);
+  process.exit(1);
+}
 
-const conn = await amqp.connect(URL, { noDelay: true });
-const ch = await conn.createChannel();
-await ch.assertExchange(exchange, 'topic', { durable: false });
-const { queue } = await ch.assertQueue('', { exclusive: true });
-await ch.bindQueue(queue, exchange, 'master');
-const waiters = [];
-const seen = [];
-await ch.consume(queue, (m) => {
-  if (!m) return;
-  const msg = { correlationId: m.properties.correlationId, body: JSON.parse(m.content.toString()) };
-  seen.push(msg);
-  for (const w of [...waiters]) if (w.pred(msg)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(msg); }
-}, { noAck: true });
-const next = (pred, what, ms = 15000) => {
-  const found = seen.find(pred);
-  if (found) { seen.splice(seen.indexOf(found), 1); return Promise.resolve(found); }
-  return new Promise((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`demo: no ${what} within ${ms} ms`)), ms);
-    waiters.push({ pred, resolve: (m) => { clearTimeout(t); seen.splice(seen.indexOf(m), 1); res(m); } });
-  });
-};
-const request = (body) => {
-  const id = randomUUID();
-  ch.publish(exchange, hostId, Buffer.from(typeof body === 'string' ? body : JSON.stringify(body)), { correlationId: id });
-  return next((m) => m.correlationId === id, `reply to ${String(body).slice(0, 40)}`);
-};
+const root = join(dir, 'root');
+writeFileSync(
+  join(dir, 'hostagent.conf'),
+  [
+    '[amqp]', `url = ${URL_}`, `exchange = ${exchange}`,
+    '[hostagent]', 'heartbeat_period = 2', `state_dir = ${join(dir, 'state')}`,
+    '[packages]', `root = ${root}`, `cache_dir = ${join(dir, 'cache')}`, 'backend = deb',
+    '[services]', 'driver = supervisor', '',
+  ].join('\n'),
+);
 
-console.log(`demo: starting pf9-hostagent as host ${hostId} on exchange ${exchange} (${URL.replace(/:[^:@/]*@/, ':*****@')})`);
-// Run as a program (its shebang picks the pinned node from PATH, with the agent's V8 flags).
+console.log('demo: building two app packages (dpkg-deb) and serving them on 127.0.0.1');
+const { buildAppPackage, packageVersion, startPackageServer } = await import(join(ROOT, 'test/fixtures/packages/package-builder.ts'));
+const repo = join(dir, 'repo');
+const debs = {
+  web10: await buildAppPackage({ format: 'deb', name: 'pf9-demo-web', version: '1.0', outDir: repo, serviceKind: 'http' }),
+  web11: await buildAppPackage({ format: 'deb', name: 'pf9-demo-web', version: '1.1', outDir: repo, serviceKind: 'http' }),
+  worker: await buildAppPackage({ format: 'deb', name: 'pf9-demo-worker', version: '1.0', outDir: repo }),
+};
+const server = await startPackageServer(repo);
+const webPort = await freePort();
+const entry = (deb, version, config) => ({ version: packageVersion({ version }), url: `${server.url}/${basename(deb)}`, running: true, config });
+const desired = (webDeb, webVersion) => ({
+  'pf9-demo-web': entry(webDeb, webVersion, { port: webPort }),
+  'pf9-demo-worker': entry(debs.worker, '1.0', { threads: 2 }),
+});
+
+console.log(`demo: starting pf9-hostagent as host ${hostId} on exchange ${exchange} (${masked}), install root ${root}`);
 const agent = spawn(join(ROOT, 'bin/pf9-hostagent.js'), ['--config', join(dir, 'hostagent.conf')], {
-  env: { ...process.env, HOSTAGENT_HOST_ID: hostId, PATH: `${dirname(process.execPath)}:${process.env.PATH}` },
+  env: { ...process.env, HOSTAGENT_HOST_ID: hostId, PATH },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 agent.stdout.on('data', (chunk) => {
   for (const line of chunk.toString().split('\n').filter(Boolean)) {
     try {
       const l = JSON.parse(line);
-      console.log(`   agent log: ${l.level} ${l.event ?? ''} ${l.msg}`);
-    } catch { console.log(`   agent: ${line}`); }
+      if (['bus.connected', 'converge.started', 'converge.finished', 'message.refused', 'agent.stopped'].includes(l.event)) {
+        console.log(`   agent log: ${l.level} ${l.event} ${l.msg}`);
+      }
+    } catch {
+      console.log(`   agent: ${line}`);
+    }
   }
 });
+
 let exitCode = 0;
 try {
-  show('first status (sent on connect)', (await next((m) => m.body.data?.host_id === hostId, 'status on connect')).body);
-  show('ping -> status', (await request({ opcode: 'ping' })).body);
-  const statusIs = (want, hash) => (m) => m.body.opcode === 'status' && m.body.data?.status === want && m.body.data?.desired_hash === hash;
-  const install = { 'pf9-demo': appEntry('1.0') };
-  const installReply = await request({ opcode: 'set_config', data: install });
-  show('set_config pf9-demo 1.0 -> status at once (desired_hash = sha256 of the canonical JSON of the apps)', installReply.body);
-  show('... then, once installed, configured and started', (await next(statusIs('ok', installReply.body.data.desired_hash), 'status ok after install', 60000)).body);
-  console.log(`\n== the app answers on 127.0.0.1:${appPort}: ${await askApp()}`);
-  const upgrade = { 'pf9-demo': appEntry('1.1') };
-  const upReply = await request({ opcode: 'set_config', data: upgrade });
-  show('set_config pf9-demo 1.1 -> upgrade, restart; status ok', (await next(statusIs('ok', upReply.body.data.desired_hash), 'status ok after upgrade', 60000)).body);
-  console.log(`\n== the app answers on 127.0.0.1:${appPort}: ${await askApp()}`);
-  show('a malformed message -> error', (await request('{"opcode": "set_config", ')).body);
-  const removeReply = await request({ opcode: 'set_config', data: {} });
-  show('set_config {} -> the app is stopped and removed; status ok', (await next(statusIs('ok', removeReply.body.data.desired_hash), 'status ok after removal', 60000)).body);
-  show('heartbeat (every ~2 s here)', (await next((m) => m.body.opcode === 'status' && !m.correlationId, 'heartbeat')).body);
+  await bbonectl(['set-config', hostId, '-', '--wait', '--timeout', '120'], { input: JSON.stringify(desired(debs.web10, '1.0')) });
+  console.log(`\n== the app answers on 127.0.0.1:${webPort}: ${await askApp(webPort)}`);
+  await bbonectl(['set-config', hostId, '-', '--wait', '--timeout', '120'], { input: JSON.stringify(desired(debs.web11, '1.1')) });
+  console.log(`\n== the app answers on 127.0.0.1:${webPort}: ${await askApp(webPort)}`);
+  await bbonectl(['ping', hostId]);
+  await bbonectl(['hosts', '--timeout', '3']);
+  console.log('\n== a malformed set_config is refused with an error message naming the field:');
+  const bad = await bbonectl(['set-config', hostId, '-'], { input: '{"pf9-demo-web": {"version": "1.0", "running": "yes"}}', allowFail: true });
+  if (bad.code !== 2) throw new Error('demo: bbonectl accepted a malformed set_config');
+  await bbonectl(['set-config', hostId, '-', '--wait', '--timeout', '120'], { input: '{}' });
   console.log('\ndemo: all answered; stopping the agent with SIGTERM');
 } catch (err) {
   console.error(String(err));
@@ -131,11 +142,20 @@ try {
   const exited = new Promise((r) => agent.once('exit', r));
   agent.kill('SIGTERM');
   const code = await exited;
-  if (code !== 0) { console.error(`demo: agent exited with ${code}`); exitCode = 1; }
+  if (code !== 0) {
+    console.error(`demo: agent exited with ${code}`);
+    exitCode = 1;
+  }
+  // Leave no queue or exchange behind on the broker.
+  const amqp = (await import('amqplib')).default;
+  const conn = await amqp.connect(URL_);
+  const ch = await conn.createChannel();
   await ch.deleteQueue(`bbslave-q-${hostId}`).catch(() => undefined);
   await ch.deleteExchange(exchange).catch(() => undefined);
-  await conn.close();
+  await conn.close().catch(() => undefined);
   await server.close();
+  // Any app process still up (only if the removal above failed) goes with the temp dir.
+  await run('pkill', ['-f', root]).catch(() => undefined);
   rmSync(dir, { recursive: true, force: true });
 }
 console.log(exitCode === 0 ? 'demo: ok' : 'demo: FAILED');

@@ -14,7 +14,7 @@ import { LibraWorker } from '../lb/libra-worker.js';
 import { LbApp } from '../lb/lb-app.js';
 import { HaproxyEngine } from '../lb/haproxy/haproxy-engine.js';
 import { LbStateStore } from '../state/lb-state-store.js';
-import { LbError } from '../errors.js';
+import { SozuEngine } from '../lb/sozu/sozu-engine.js';
 import { ManagedAppsStore } from '../state/managed-apps-store.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { ExecAppHooks } from '../reconcile/app-hooks.js';
@@ -95,7 +95,9 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     worker,
     logger: lbLogger,
     createEngine: (kind) => {
-      if (kind !== 'haproxy') throw new LbError('LB_NOT_SUPPORTED', `load-balancer engine ${kind} is not available in this agent yet`);
+      if (kind === 'sozu') {
+        return new SozuEngine({ socketPath: config.lb.sozu.socket, bindAddress: config.lb.bind_address, logger: lbLogger });
+      }
       return new HaproxyEngine({
         runDir: config.lb.run_dir || join(config.hostagent.state_dir, hostId, 'lb'),
         bindAddress: config.lb.bind_address,

@@ -274,6 +274,14 @@ export const configSchema: SchemaOf<AgentConfig> = {
       format: anyString,
       env: 'HOSTAGENT_LB_RUN_DIR',
     },
+    sozu: {
+      socket: {
+        doc: "sozu's command socket, for config.engine = sozu (a sozu dedicated to pf9-lb: the agent owns everything it routes).",
+        default: '/run/sozu/sozu.sock',
+        format: nonEmptyString,
+        env: 'HOSTAGENT_LB_SOZU_SOCKET',
+      },
+    },
   },
   log: {
     level: {

@@ -63,6 +63,10 @@ export interface LbConfig {
   bind_address: string;
   /** HAProxy's config, sockets and logs; empty: <state_dir>/<host_id>/lb. */
   run_dir: string;
+  sozu: {
+    /** sozu's command socket (a sozu dedicated to pf9-lb). */
+    socket: string;
+  };
 }
 
 export interface ServicesConfig {

@@ -42,8 +42,10 @@ export class LbApp {
       this.engine = engine;
       this.kind = kind;
       if (this.on) {
-        await this.opts.worker.setEngine(engine);
+        // The old engine lets go of the ports first: the new one binds the same ones.
+        await this.opts.worker.setEngine(undefined);
         await old?.stop();
+        await this.opts.worker.setEngine(engine);
       }
       this.opts.logger.info({ event: 'lb.engine', engine: kind }, 'load-balancer engine chosen');
     }

@@ -17,11 +17,12 @@ describe('npm run demo', () => {
     });
     expect(r.all).toContain('demo: ok');
     expect(r.exitCode).toBe(0);
-    expect(r.all).toContain('"opcode": "error"');
-    expect(r.all).toContain('"desired_hash"');
-    // The app really was installed, served, and upgraded.
-    expect(r.all).toMatch(/the app answers on 127\.0\.0\.1:\d+: pf9-demo 1\.0-1/);
-    expect(r.all).toMatch(/the app answers on 127\.0\.0\.1:\d+: pf9-demo 1\.1-1/);
+    // The app really was installed, served and upgraded, driven by bbonectl.
+    expect(r.all).toMatch(/the app answers on 127\.0\.0\.1:\d+: pf9-demo-web 1\.0-1/);
+    expect(r.all).toMatch(/the app answers on 127\.0\.0\.1:\d+: pf9-demo-web 1\.1-1/);
+    expect(r.all).toMatch(/pf9-demo-web=1\.1-1\(running\) pf9-demo-worker=1\.0-1\(running\)/);
+    expect(r.all).toMatch(/\d+\.\d+ ms\s+ok/);
+    expect(r.all).toContain('field "data.pf9-demo-web.running" must be true or false');
     expect(r.all).not.toContain('guest:guest@');
   }, 90_000);
 });

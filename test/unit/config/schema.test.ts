@@ -67,7 +67,7 @@ describe('schema', () => {
         download_timeout: 300,
       },
       services: { driver: 'auto' },
-      lb: { bind_address: '0.0.0.0', run_dir: '' },
+      lb: { bind_address: '0.0.0.0', run_dir: '', sozu: { socket: '/run/sozu/sozu.sock' } },
       log: { level: 'info' },
     });
   });
