@@ -31,6 +31,7 @@ function startAgent() {
       // The bench sends no set_config, but an agent here never looks after the machine's own packages.
       '--set', `packages.root=${join(stateDir, 'root')}`,
       '--set', 'services.driver=supervisor',
+      '--set', `control.socket=${join(stateDir, 'ctl.sock')}`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH}` } },
   );

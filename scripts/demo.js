@@ -84,7 +84,8 @@ writeFileSync(
     '[amqp]', `url = ${URL_}`, `exchange = ${exchange}`,
     '[hostagent]', 'heartbeat_period = 2', `state_dir = ${join(dir, 'state')}`,
     '[packages]', `root = ${root}`, `cache_dir = ${join(dir, 'cache')}`, 'backend = deb',
-    '[services]', 'driver = supervisor', '',
+    '[services]', 'driver = supervisor',
+    '[control]', `socket = ${join(dir, 'ctl.sock')}`, '',
   ].join('\n'),
 );
 

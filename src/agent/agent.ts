@@ -31,6 +31,8 @@ export interface AgentDeps {
   timer?: Timer;
   random?: () => number;
   now?: () => Date;
+  /** Counts each message by opcode (metrics); 'invalid' for refused ones. */
+  countMessage?: (opcode: string) => void;
 }
 
 export type StatusReason = 'connect' | 'ping' | 'set_config' | 'heartbeat' | 'converged';
@@ -96,12 +98,14 @@ export class Agent {
       parsed = parseInbound(msg.body);
     } catch (err) {
       const error = toAgentError(err);
+      this.deps.countMessage?.('invalid');
       this.log.warn({ event: 'message.refused', ...ctx, size: msg.body.length, code: error.code, error: error.message }, 'message refused');
       await this.publishError(error, msg);
       return 'ack';
     }
     const kind = parsed.kind;
     this.log.info({ event: 'message.received', ...ctx, opcode: kind, size: msg.body.length }, 'message received');
+    this.deps.countMessage?.(kind);
 
     switch (parsed.kind) {
       case 'ping':

@@ -22,7 +22,10 @@ import { PackageDownloader, selectBackend } from '../packages/index.js';
 import { selectServiceManager } from '../services/index.js';
 import { join } from 'node:path';
 import { SystemdNotifier } from './sd-notify.js';
-import type { DestinationStream } from 'pino';
+import { pino, type DestinationStream } from 'pino';
+import { ControlServer, LogTee, createAgentControlHandlers } from '../control/index.js';
+import { NO_METRICS, startMetrics, type AgentMetrics } from '../metrics/metrics.js';
+import { meterPublishes, watchBus, watchConverges } from '../metrics/wire-metrics.js';
 
 export interface RunningAgent {
   agent: Agent;
@@ -49,11 +52,9 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   const identity = createHostIdentity({ override: config.hostagent.host_id });
   const hostId = await identity.hostId();
   const info = await identity.info();
-  const logger = createLogger({
-    level: config.log.level,
-    base: { host_id: hostId },
-    ...(opts.logDestination ? { destination: opts.logDestination } : {}),
-  });
+  // The tee copies every log line to control-socket clients that subscribed (`ctl log`).
+  const logTee = new LogTee(opts.logDestination ?? pino.destination({ fd: 1, sync: true }));
+  const logger = createLogger({ level: config.log.level, base: { host_id: hostId }, destination: logTee });
   for (const warning of opts.warnings ?? []) logger.warn({ event: 'config.warning' }, warning);
 
   const queue = config.amqp.queue_name || `bbslave-q-${hostId}`;
@@ -81,6 +82,16 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     ...(opts.connect ? { connect: opts.connect } : {}),
     ...(opts.delay ? { delay: opts.delay } : {}),
   });
+
+  let metrics: AgentMetrics = NO_METRICS;
+  if (config.metrics.listen) {
+    // A failing side feature is logged, not fatal: the host's apps matter more.
+    metrics = await startMetrics({ listen: config.metrics.listen, logger: logger.child({ component: 'metrics' }) }).catch((err: unknown) => {
+      logger.error({ event: 'metrics.failed', error: (err as Error).message }, 'metrics endpoint not started');
+      return NO_METRICS;
+    });
+  }
+  const unwatchBus = watchBus(bus, metrics);
 
   const store = new DesiredStateStore(config.hostagent.state_dir, hostId);
   const root = config.packages.root;
@@ -131,15 +142,17 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
     maxAttempts: config.hostagent.max_converge_attempts,
     driftCheckMs: config.hostagent.drift_check_period * 1000,
   });
+  watchConverges(apps, metrics);
   const agent = new Agent({
     hostId,
     info,
     version: AGENT_VERSION,
     heartbeatPeriodSec: config.hostagent.heartbeat_period,
-    bus,
+    bus: meterPublishes(bus, metrics),
     apps,
     libra: worker,
     logger,
+    countMessage: (opcode) => metrics.messageReceived(opcode),
   });
 
   const notifier = SystemdNotifier.fromEnv(env, logger);
@@ -152,6 +165,26 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   );
   await worker.init().catch(() => undefined); // logged by the worker; requests retry it
   await agent.start();
+  const control = config.control.socket
+    ? new ControlServer({
+        socketPath: config.control.socket,
+        logger: logger.child({ component: 'control' }),
+        handlers: createAgentControlHandlers({
+          version: AGENT_VERSION,
+          hostId,
+          isConnected: () => bus.isConnected(),
+          snapshot: () => apps.snapshot(),
+          loadDesired: () => store.load(),
+          tick: () => apps.tick(),
+          idle: () => apps.idle(),
+          onSettled: (listener) => apps.onSettled(listener),
+          subscribeLogs: (listener) => logTee.subscribe(listener),
+        }),
+      })
+    : undefined;
+  await control?.start().catch((err: unknown) => {
+    logger.error({ event: 'control.failed', error: (err as Error).message }, 'control socket not started');
+  });
   logger.info({ event: 'agent.started', backend: backend.kind, root, services: config.services.driver }, 'started');
   if (store.lastLoadError) {
     logger.error({ event: 'state.corrupt', code: store.lastLoadError.code, error: store.lastLoadError.message }, 'desired state file was corrupt');
@@ -170,8 +203,11 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
       stopping ??= (async () => {
         logger.info({ event: 'agent.stopping' }, 'stopping');
         await notifier?.stopping();
+        await control?.close();
         await agent.stop();
         await lbApp.close();
+        unwatchBus();
+        await metrics.close();
         logger.info({ event: 'agent.stopped' }, 'stopped');
         logger.flush();
       })();

@@ -5,9 +5,11 @@
 import { AgentError } from '../errors.js';
 import { AGENT_USAGE, formatConfig, loadConfig, parseAgentArgs } from '../config/index.js';
 import { startAgent } from '../agent/run-agent.js';
+import { runCtl } from '../control/index.js';
 import { AGENT_VERSION } from '../version.js';
 
 export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  if (argv[0] === 'ctl') return ctlMain(argv.slice(1), env);
   let args;
   let loaded;
   try {
@@ -55,6 +57,26 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     process.on('SIGINT', onSignal);
   });
   return 0;
+}
+
+/** `pf9-hostagent ctl <method> [json-params]`: the client of the local control socket. */
+async function ctlMain(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  let socketPath = '/run/pf9/hostagent.sock';
+  if (!argv.includes('--socket')) {
+    try {
+      socketPath = loadConfig({ file: undefined, fileRequired: false, env, sets: [] }).config.control.socket || socketPath;
+    } catch (err) {
+      return fail(err, 2);
+    }
+  }
+  const abort = new AbortController();
+  const onSigint = (): void => abort.abort();
+  process.once('SIGINT', onSigint);
+  try {
+    return await runCtl(argv, { socketPath, stdout: process.stdout, stderr: process.stderr, isTTY: process.stderr.isTTY, signal: abort.signal });
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 function fail(err: unknown, code: number): number {

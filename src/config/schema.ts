@@ -283,6 +283,22 @@ export const configSchema: SchemaOf<AgentConfig> = {
       },
     },
   },
+  control: {
+    socket: {
+      doc: 'Unix socket of the local control API (teeth JSON lines; pf9-hostagent ctl), mode 0600; empty: off.',
+      default: '/run/pf9/hostagent.sock',
+      format: anyString,
+      env: 'HOSTAGENT_CONTROL_SOCKET',
+    },
+  },
+  metrics: {
+    listen: {
+      doc: 'host:port of the Prometheus endpoint (GET /metrics), e.g. 127.0.0.1:9469; empty: off.',
+      default: '',
+      format: anyString,
+      env: 'HOSTAGENT_METRICS_LISTEN',
+    },
+  },
   log: {
     level: {
       doc: 'pino level; the Python names INFO, WARN, WARNING, DEBUG, ERROR, CRITICAL are accepted (any case).',

@@ -69,6 +69,16 @@ export interface LbConfig {
   };
 }
 
+export interface ControlConfig {
+  /** Unix socket of the local control API; empty: off. */
+  socket: string;
+}
+
+export interface MetricsConfig {
+  /** host:port of the Prometheus endpoint; empty: off. */
+  listen: string;
+}
+
 export interface ServicesConfig {
   driver: 'auto' | 'systemd' | 'supervisor';
 }
@@ -79,6 +89,8 @@ export interface AgentConfig {
   packages: PackagesConfig;
   services: ServicesConfig;
   lb: LbConfig;
+  control: ControlConfig;
+  metrics: MetricsConfig;
   log: { level: LogLevel };
 }
 

@@ -64,7 +64,12 @@ function historicalConf(stateDir: string): string {
 function run(args: string[], env: Record<string, string> = {}): ResultPromise {
   const PATH = `${dirname(NODE)}:${process.env.PATH ?? ''}`;
   // Whatever the test does, the spawned agent never looks after this machine's own packages or services.
-  const sandbox = { HOSTAGENT_PACKAGES_ROOT: join(dir, 'root'), HOSTAGENT_SERVICES_DRIVER: 'supervisor', HOSTAGENT_PACKAGES_BACKEND: 'deb' };
+  const sandbox = {
+    HOSTAGENT_PACKAGES_ROOT: join(dir, 'root'),
+    HOSTAGENT_SERVICES_DRIVER: 'supervisor',
+    HOSTAGENT_PACKAGES_BACKEND: 'deb',
+    HOSTAGENT_CONTROL_SOCKET: join(dir, `ctl-${Math.random().toString(36).slice(2)}.sock`),
+  };
   return execa(BIN, args, { env: { PATH, ...sandbox, ...env }, extendEnv: false, reject: false, all: true });
 }
 

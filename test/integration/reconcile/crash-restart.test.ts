@@ -56,6 +56,8 @@ async function writeConf(amqpUrl: string): Promise<string> {
       'backend = deb',
       '[services]',
       'driver = supervisor',
+      '[control]',
+      `socket = ${join(work, 'ctl.sock')}`,
       '',
     ].join('\n'),
   );

@@ -40,6 +40,7 @@ export async function startTestAgent(opts: {
       `packages.cache_dir=${join(stateDir, 'cache')}`,
       'packages.backend=deb',
       'services.driver=supervisor',
+      `control.socket=${join(stateDir, 'ctl.sock')}`,
       'hostagent.connection_retry_period=0.05',
       'hostagent.connection_retry_max=0.5',
       'log.level=debug',

@@ -68,6 +68,8 @@ describe('schema', () => {
       },
       services: { driver: 'auto' },
       lb: { bind_address: '0.0.0.0', run_dir: '', sozu: { socket: '/run/sozu/sozu.sock' } },
+      control: { socket: '/run/pf9/hostagent.sock' },
+      metrics: { listen: '' },
       log: { level: 'info' },
     });
   });
