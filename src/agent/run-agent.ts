@@ -12,9 +12,7 @@ import { AGENT_VERSION } from '../version.js';
 import { Agent } from './agent.js';
 import { LibraWorker } from '../lb/libra-worker.js';
 import { LbApp } from '../lb/lb-app.js';
-import { HaproxyEngine } from '../lb/haproxy/haproxy-engine.js';
 import { LbStateStore } from '../state/lb-state-store.js';
-import { SozuEngine } from '../lb/sozu/sozu-engine.js';
 import { ManagedAppsStore } from '../state/managed-apps-store.js';
 import { Reconciler } from '../reconcile/reconciler.js';
 import { ExecAppHooks } from '../reconcile/app-hooks.js';
@@ -105,10 +103,12 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
   const lbApp = new LbApp({
     worker,
     logger: lbLogger,
-    createEngine: (kind) => {
+    createEngine: async (kind) => {
       if (kind === 'sozu') {
+        const { SozuEngine } = await import('../lb/sozu/sozu-engine.js');
         return new SozuEngine({ socketPath: config.lb.sozu.socket, bindAddress: config.lb.bind_address, logger: lbLogger });
       }
+      const { HaproxyEngine } = await import('../lb/haproxy/haproxy-engine.js');
       return new HaproxyEngine({
         runDir: config.lb.run_dir || join(config.hostagent.state_dir, hostId, 'lb'),
         bindAddress: config.lb.bind_address,

@@ -16,8 +16,11 @@ export type LbEngineKind = (typeof LB_ENGINES)[number];
 
 export interface LbAppOptions {
   worker: LibraWorker;
-  /** Builds an engine; throws LbError('LB_NOT_SUPPORTED') for one this agent does not have. */
-  createEngine: (kind: LbEngineKind, config: Record<string, unknown>) => LbEngine;
+  /**
+   * Builds an engine (async: engines are loaded on first use, so an agent
+   * whose host runs no load balancer never pays for their code).
+   */
+  createEngine: (kind: LbEngineKind, config: Record<string, unknown>) => Promise<LbEngine>;
   logger: Logger;
 }
 
@@ -37,7 +40,7 @@ export class LbApp {
   async setConfig(config: Record<string, unknown>): Promise<void> {
     const kind = engineKind(config.engine);
     if (kind !== this.kind) {
-      const engine = this.opts.createEngine(kind, config);
+      const engine = await this.opts.createEngine(kind, config);
       const old = this.engine;
       this.engine = engine;
       this.kind = kind;
