@@ -128,6 +128,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
       backendKind: backend.kind,
       timeoutMs: config.packages.download_timeout * 1000,
       logger: logger.child({ component: 'download' }),
+      onProgress: (bytes, total, req) => apps.reportDownload(req.app, bytes, total),
     }),
     hooks: new ExecAppHooks({ root, timeoutMs: config.hostagent.hook_timeout * 1000 }),
     services: selectServiceManager({
@@ -178,6 +179,7 @@ export async function startAgent(opts: StartAgentOptions): Promise<RunningAgent>
           tick: () => apps.tick(),
           idle: () => apps.idle(),
           onSettled: (listener) => apps.onSettled(listener),
+          convergeNow: (progress) => apps.convergeNow(progress),
           subscribeLogs: (listener) => logTee.subscribe(listener),
         }),
       })

@@ -21,8 +21,8 @@ export interface AppsController {
   /** A cheap look at the host (heartbeat); starts a converge when it drifted. */
   tick(): Promise<void>;
   snapshot(): AppsSnapshot;
-  /** Called when a converge ends, so a status can be sent at once. */
-  onSettled(listener: () => void): void;
+  /** Called when a converge ends (with its duration), so a status can be sent at once. */
+  onSettled(listener: (info?: { ms?: number }) => void): void;
   /** Waits for a running converge to end; services keep running. */
   close(): Promise<void>;
 }

@@ -39,7 +39,11 @@ export class Reconciler implements AppsController {
   private readonly attempts = new Map<string, number>();
   private readonly errors = new Map<string, AgentError>();
   private readonly gaveUp = new Set<string>();
-  private readonly listeners: Array<() => void> = [];
+  private readonly listeners: Array<(info?: { ms?: number }) => void> = [];
+  /** Listeners of a converge's progress (the control socket's converge task). */
+  private readonly progress = new Set<(done: number, total: number, msg: string) => void>();
+  private actionsDone = 0;
+  private actionsTotal = 0;
   private running: Promise<void> | undefined;
   private pending = false;
   private lastFullRead = -Infinity;
@@ -82,8 +86,33 @@ export class Reconciler implements AppsController {
     if (this.plan().length > 0) this.kick('drift');
   }
 
-  onSettled(listener: () => void): void {
+  onSettled(listener: (info?: { ms?: number }) => void): void {
     this.listeners.push(listener);
+  }
+
+  /**
+   * Looks at the host now, converges if it differs, and reports progress
+   * (actions done of the plan, bytes of downloads) until that converge (or
+   * the one already running) has ended.
+   */
+  async convergeNow(progress: (done: number, total: number, msg: string) => void): Promise<void> {
+    this.progress.add(progress);
+    try {
+      if (!this.running) await this.tick();
+      await this.idle();
+    } finally {
+      this.progress.delete(progress);
+    }
+  }
+
+  /** Download progress from the downloader, passed on to progress listeners. */
+  reportDownload(app: string, bytes: number, total: number | undefined): void {
+    const of = total === undefined ? '' : ` of ${total}`;
+    this.emitProgress(`downloading ${app}: ${bytes}${of} bytes`);
+  }
+
+  private emitProgress(msg: string): void {
+    for (const p of this.progress) p(this.actionsDone, this.actionsTotal, msg);
   }
 
   async close(): Promise<void> {
@@ -128,9 +157,11 @@ export class Reconciler implements AppsController {
       this.pending = true;
       return;
     }
+    const started = this.now();
     this.running = this.loop(reason).finally(() => {
       this.running = undefined;
-      for (const l of this.listeners) l();
+      const ms = this.now() - started;
+      for (const l of this.listeners) l({ ms });
     });
   }
 
@@ -170,7 +201,17 @@ export class Reconciler implements AppsController {
     }
     const started = this.now();
     this.log.info({ event: 'converge.started', reason, actions: actions.length, desired_hash: this.hash }, 'converging');
-    const result = await executeActions(actions, this.deps);
+    this.actionsDone = 0;
+    this.actionsTotal = actions.length;
+    this.emitProgress(`converging: ${actions.length} actions`);
+    const result = await executeActions(actions, {
+      ...this.deps,
+      onAction: (a, err) => {
+        this.actionsDone++;
+        this.emitProgress(`${a.kind} ${a.app}${err ? ` failed: ${err.message}` : ''}`);
+        this.deps.onAction?.(a, err);
+      },
+    });
 
     for (const app of result.installed) this.managed.add(app);
     for (const app of result.removed) this.managed.delete(app);

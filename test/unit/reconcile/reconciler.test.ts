@@ -148,6 +148,25 @@ describe('Reconciler', () => {
     expect(hooks.configs.get('pf9-a')).toEqual({ k: 1 });
   });
 
+  it('convergeNow reports each action done of the plan, then resolves when the converge has ended', async () => {
+    const r = make();
+    await r.init();
+    await r.setDesired(two);
+    await r.idle();
+    services.active.delete('pf9-a'); // drift for convergeNow to find
+    backend.pkgs.delete('pf9-b');
+    const seen: Array<[number, number, string]> = [];
+    const durations: number[] = [];
+    r.onSettled((info) => info?.ms !== undefined && durations.push(info.ms));
+    await r.convergeNow((done, total, msg) => seen.push([done, total, msg]));
+    expect(seen[0]).toEqual([0, 3, 'converging: 3 actions']); // download + install pf9-b, start pf9-a
+    expect(seen.at(-1)?.[0]).toBe(3);
+    expect(seen.map(([, , m]) => m)).toEqual(expect.arrayContaining(['install pf9-b', 'start pf9-a']));
+    for (let i = 1; i < seen.length; i++) expect(seen[i]![0]).toBeGreaterThanOrEqual(seen[i - 1]![0]);
+    expect(r.snapshot().status).toBe('ok');
+    expect(durations.length).toBeGreaterThan(0);
+  });
+
   it('with no desired state ever received, touches nothing', async () => {
     backend.pkgs.set('pf9-old', { name: 'pf9-old', version: '1', providesPf9app: true });
     const r = make();
