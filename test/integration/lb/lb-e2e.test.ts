@@ -4,10 +4,8 @@
  * reply_to and correlation_id) that the agent applies to a real HAProxy on
  * 127.0.0.1, in front of small backends on 127.0.0.1.
  */
-import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { startSwiftServer } from '../../helpers/swift-server.js';
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desiredHash } from '../../../src/protocol/canonical-json.js';
 import { createVhost, type TestVhost } from '../../helpers/broker.js';
@@ -15,15 +13,13 @@ import { closeAll, freePort, httpGet, startBackends, startTcpBackend, tcpRequest
 import { waitFor } from '../../helpers/wait.js';
 import { randomHostId, startTestAgent, type TestAgent } from '../support/agent-harness.js';
 import { killMatching } from '../support/host-processes.js';
+import { LibraClient } from '../support/libra-client.js';
 import { statusOf, TestMaster } from '../support/test-master.js';
 
 let vhost: TestVhost;
 let master: TestMaster;
 let agent: TestAgent;
-let conn: ChannelModel;
-let ch: Channel;
-let replyQueue: string;
-const waiting = new Map<string, (body: Record<string, unknown>) => void>();
+let libra: LibraClient;
 let web: TestBackend[];
 let tcp: TestBackend;
 let webPort: number;
@@ -34,18 +30,7 @@ const BOGUS_KEY = '-----BEGIN PRIVATE KEY-----\nTUlJQm9ndXM=\n-----END PRIVATE K
 const lbOn = { 'pf9-lb': { version: '1.0', running: true, config: { engine: 'haproxy' } } };
 
 /** A Libra worker request, answered at our reply_to. */
-async function lb(request: Record<string, unknown>, routingKey = hostId): Promise<Record<string, unknown>> {
-  const id = randomUUID();
-  const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply to ${JSON.stringify(request).slice(0, 80)}`)), 30_000);
-    waiting.set(id, (body) => {
-      clearTimeout(timer);
-      resolve(body);
-    });
-  });
-  ch.publish('pf9-bbone', routingKey, Buffer.from(JSON.stringify(request)), { replyTo: replyQueue, correlationId: id });
-  return reply;
-}
+const lb = (request: Record<string, unknown>, routingKey = hostId): Promise<Record<string, unknown>> => libra.request(routingKey, request);
 
 const node = (b: TestBackend, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ id: b.id, address: b.address, port: b.port, ...extra });
 
@@ -65,10 +50,7 @@ async function spread(n: number): Promise<Record<string, number>> {
 beforeAll(async () => {
   vhost = await createVhost('lb-e2e');
   master = await TestMaster.connect(vhost.url);
-  conn = await amqp.connect(vhost.url);
-  ch = await conn.createChannel();
-  replyQueue = (await ch.assertQueue('', { exclusive: true })).queue;
-  await ch.consume(replyQueue, (m) => m && waiting.get(String(m.properties.correlationId))?.(JSON.parse(m.content.toString()) as Record<string, unknown>), { noAck: true });
+  libra = await LibraClient.connect(vhost.url);
   web = await startBackends('http', ['n1', 'n2', 'n3']);
   tcp = await startTcpBackend('t1');
   webPort = await freePort();
@@ -84,7 +66,7 @@ afterAll(async () => {
   await lb({ hpcs_action: 'DELETE' }).catch(() => undefined);
   await agent?.dispose();
   await killMatching(agent.stateDir); // any HAProxy left by a failed test
-  await conn?.close();
+  await libra?.close();
   await master?.close();
   await vhost?.dispose();
   await closeAll([...(web ?? []), ...(tcp ? [tcp] : [])]);

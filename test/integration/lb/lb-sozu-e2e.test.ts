@@ -5,11 +5,10 @@
  * byte for byte, really proxying on 127.0.0.1). Then the same load balancer
  * is switched live to HAProxy and back through set_config.
  */
-import { createHash, randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { desiredHash } from '../../../src/protocol/canonical-json.js';
 import { createVhost, type TestVhost } from '../../helpers/broker.js';
@@ -19,35 +18,22 @@ import { selfSigned } from '../../helpers/sozu/certs.js';
 import { waitFor } from '../../helpers/wait.js';
 import { randomHostId, startTestAgent, type TestAgent } from '../support/agent-harness.js';
 import { killMatching } from '../support/host-processes.js';
+import { LibraClient } from '../support/libra-client.js';
 import { statusOf, TestMaster } from '../support/test-master.js';
 
 let vhost: TestVhost;
 let master: TestMaster;
 let agent: TestAgent;
-let conn: ChannelModel;
-let ch: Channel;
-let replyQueue: string;
+let libra: LibraClient;
 let sim: SozuSimulator;
 let work: string;
 let socketPath: string;
 let web: TestBackend[];
 let port: number;
 const hostId = randomHostId();
-const waiting = new Map<string, (body: Record<string, unknown>) => void>();
 const HOST = 'app.test';
 
-async function lb(request: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const id = randomUUID();
-  const reply = new Promise<Record<string, unknown>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no reply to ${String(request.hpcs_action)}`)), 30_000);
-    waiting.set(id, (body) => {
-      clearTimeout(timer);
-      resolve(body);
-    });
-  });
-  ch.publish('pf9-bbone', hostId, Buffer.from(JSON.stringify(request)), { replyTo: replyQueue, correlationId: id });
-  return reply;
-}
+const lb = (request: Record<string, unknown>): Promise<Record<string, unknown>> => libra.request(hostId, request);
 
 async function setLbEngine(engine: 'sozu' | 'haproxy'): Promise<void> {
   const data = { 'pf9-lb': { version: '1.0', running: true, config: { engine } } };
@@ -82,10 +68,7 @@ beforeAll(async () => {
   sim = await startSozuSimulator({ socketPath });
   vhost = await createVhost('lb-sozu');
   master = await TestMaster.connect(vhost.url);
-  conn = await amqp.connect(vhost.url);
-  ch = await conn.createChannel();
-  replyQueue = (await ch.assertQueue('', { exclusive: true })).queue;
-  await ch.consume(replyQueue, (m) => m && waiting.get(String(m.properties.correlationId))?.(JSON.parse(m.content.toString()) as Record<string, unknown>), { noAck: true });
+  libra = await LibraClient.connect(vhost.url);
   web = await startBackends('http', ['s1', 's2', 's3']);
   port = await freePort();
   agent = await startTestAgent({ url: vhost.url, hostId, sets: ['lb.bind_address=127.0.0.1', `lb.sozu.socket=${socketPath}`, 'hostagent.heartbeat_period=1'] });
@@ -98,7 +81,7 @@ afterAll(async () => {
   await agent?.dispose();
   if (agent) await killMatching(agent.stateDir);
   await sim?.close();
-  await conn?.close();
+  await libra?.close();
   await master?.close();
   await vhost?.dispose();
   await closeAll(web ?? []);
