@@ -26,6 +26,8 @@ export interface ConfigSources {
   fileRequired?: boolean;
   env: Record<string, string | undefined>;
   sets: string[];
+  /** Where the default file is looked for; DEFAULT_CONFIG_FILE unless a test points elsewhere. */
+  defaultFile?: string;
 }
 
 export interface LoadedConfig {
@@ -169,7 +171,7 @@ export function resolveConfig(input: ResolveInput): LoadedConfig {
 
 /** Reads the file (if any) and resolves; the daemon calls this once at start. */
 export function loadConfig(sources: ConfigSources): LoadedConfig {
-  let path = DEFAULT_CONFIG_FILE;
+  let path = sources.defaultFile ?? DEFAULT_CONFIG_FILE;
   let required = sources.fileRequired ?? false;
   const fromEnv = sources.env[CONFIG_FILE_ENV];
   if (sources.file !== undefined) {
