@@ -90,6 +90,15 @@ export class LbError extends AgentError {}
 
 export class StateError extends AgentError {}
 
+/**
+ * The last `max` characters of a tool's output, trimmed, for an error
+ * message: the end is where tools name what went wrong.
+ */
+export function textTail(text: string, max: number): string {
+  const t = text.trim();
+  return t.length > max ? `...${t.slice(-max)}` : t;
+}
+
 /** Turns anything thrown into an AgentError without losing the original as `cause`. */
 export function toAgentError(err: unknown): AgentError {
   if (err instanceof AgentError) return err;

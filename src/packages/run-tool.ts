@@ -8,7 +8,7 @@
  * execa is imported on first use: it costs ~10 MB of memory once loaded and
  * an idle agent whose apps are all converged never runs a package tool.
  */
-import { PackageError, type ErrorCode } from '../errors.js';
+import { PackageError, textTail, type ErrorCode } from '../errors.js';
 
 export interface ToolResult {
   exitCode: number;
@@ -68,7 +68,7 @@ export function outputTail(r: Pick<ToolResult, 'stdout' | 'stderr'>): string {
       .join('\n')
       .trim();
   const text = clean(r.stderr) || clean(r.stdout);
-  return text.length > TAIL_CHARS ? `...${text.slice(-TAIL_CHARS)}` : text;
+  return textTail(text, TAIL_CHARS);
 }
 
 /** Runs the tool and throws PackageError(code) with the command, exit status and output tail when it fails. */

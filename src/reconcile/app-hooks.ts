@@ -9,7 +9,7 @@
  */
 import { access, constants } from 'node:fs/promises';
 import { join } from 'node:path';
-import { AppError } from '../errors.js';
+import { AppError, textTail } from '../errors.js';
 import { isPlainObject } from '../protocol/bbone/parse-inbound.js';
 
 export interface AppHooks {
@@ -57,10 +57,6 @@ const runWithExeca: HookRunner = async (file, args, opts) => {
 
 const SERVICE_NAME = /^[A-Za-z0-9@_.:-]{1,128}$/;
 
-export function tail(text: string, chars = 800): string {
-  const t = text.trim();
-  return t.length > chars ? `...${t.slice(-chars)}` : t;
-}
 
 export class ExecAppHooks implements AppHooks {
   constructor(
@@ -106,7 +102,7 @@ export class ExecAppHooks implements AppHooks {
     // Never put args in the message: --set-config carries the config, which may hold secrets.
     if (r.timedOut) throw new AppError('HOOK_FAILED', `${app}: config ${args[0]} timed out after ${this.opts.timeoutMs} ms`);
     if (r.exitCode !== 0) {
-      throw new AppError('HOOK_FAILED', `${app}: config ${args[0]} exited with ${r.exitCode ?? 'a signal'}: ${tail(r.stderr) || '(no stderr)'}`);
+      throw new AppError('HOOK_FAILED', `${app}: config ${args[0]} exited with ${r.exitCode ?? 'a signal'}: ${textTail(r.stderr, 800) || '(no stderr)'}`);
     }
     return r.stdout;
   }

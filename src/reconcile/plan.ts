@@ -81,8 +81,3 @@ export function sortActions(actions: Action[]): Action[] {
     .sort((x, y) => rank(x.a) - rank(y.a) || x.i - y.i)
     .map(({ a }) => a);
 }
-
-/** Apps touched by a plan, for "converging" in status and per-app results. */
-export function appsIn(actions: readonly Action[]): Set<string> {
-  return new Set(actions.map((a) => a.app));
-}

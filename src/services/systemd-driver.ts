@@ -10,7 +10,7 @@
  * driver asks systemd (NeedDaemonReload) and reloads when needed. A unit
  * never loaded before needs no reload; systemd reads it on first start.
  */
-import { AppError } from '../errors.js';
+import { AppError, textTail } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { assertServiceName } from './service-name.js';
 import type { ServiceManager } from './types.js';
@@ -117,7 +117,4 @@ export class SystemdDriver implements ServiceManager {
   }
 }
 
-function tail(text: string, max = 500): string {
-  const t = text.trim();
-  return t.length <= max ? t : `...${t.slice(-max)}`;
-}
+const tail = (text: string): string => textTail(text, 500);

@@ -5,6 +5,9 @@
  * message costs one reply and never the agent.
  */
 import { MessageError } from '../../errors.js';
+import { isPlainObject } from '../json-value.js';
+
+export { isPlainObject };
 import type { BboneInbound, DesiredApp, DesiredApps } from './types.js';
 
 /** Larger than any sane set_config; a bigger body is refused before JSON.parse allocates for it. */
@@ -81,9 +84,6 @@ function invalid(field: string, expected: string, got: unknown): MessageError {
   return new MessageError('MESSAGE_INVALID', `field "${field}" must be ${expected}, got ${describe(got)}`, field);
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 function hasKeyCaseInsensitive(obj: Record<string, unknown>, key: string): boolean {
   return Object.keys(obj).some((k) => k.toLowerCase() === key);

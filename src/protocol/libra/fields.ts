@@ -10,6 +10,9 @@
  */
 import { isIP } from 'node:net';
 import { LbError } from '../../errors.js';
+import { isPlainObject } from '../json-value.js';
+
+export { isPlainObject };
 
 /**
  * Ids end up in proxy config names (HAProxy `backend`/`server` names, sozu
@@ -37,9 +40,6 @@ export function show(value: unknown): string {
   return typeof value;
 }
 
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function requireObject(value: unknown, at: string): Record<string, unknown> {
   if (!isPlainObject(value)) throw invalid(at, `must be an object, got ${show(value)}`);

@@ -6,6 +6,7 @@
  * (a dump is read for fingerprints, and nothing from it is logged).
  */
 import { MessageError } from '../../errors.js';
+import { isPlainObject } from '../json-value.js';
 import type {
   ListenerProxy,
   SozuApplication,
@@ -44,12 +45,12 @@ export function emptySozuState(): SozuState {
 
 /** The `data` of a DUMP_STATE answer (`{type: "STATE", data: {...}}`) -> a SozuState. */
 export function parseDumpedState(data: unknown): SozuState {
-  const inner = isRecord(data) && data.type === 'STATE' ? data.data : data;
-  if (!isRecord(inner)) throw new MessageError('MESSAGE_INVALID', 'sozu DUMP_STATE answer: data is not a state object', 'data');
+  const inner = isPlainObject(data) && data.type === 'STATE' ? data.data : data;
+  if (!isPlainObject(inner)) throw new MessageError('MESSAGE_INVALID', 'sozu DUMP_STATE answer: data is not a state object', 'data');
   const list = (key: keyof SozuState): Array<Record<string, unknown>> => {
     const v = inner[key];
     if (v === undefined || v === null) return [];
-    if (!Array.isArray(v) || !v.every(isRecord)) throw new MessageError('MESSAGE_INVALID', `sozu DUMP_STATE answer: ${key} must be a list of objects`, `data.${key}`);
+    if (!Array.isArray(v) || !v.every(isPlainObject)) throw new MessageError('MESSAGE_INVALID', `sozu DUMP_STATE answer: ${key} must be a list of objects`, `data.${key}`);
     return v;
   };
   const str = (o: Record<string, unknown>, k: string, at: string): string => {
@@ -79,7 +80,7 @@ export function parseDumpedState(data: unknown): SozuState {
     backends: list('backends').map((o) => {
       const b: SozuBackend = { app_id: str(o, 'app_id', 'backends'), backend_id: str(o, 'backend_id', 'backends'), ip_address: str(o, 'ip_address', 'backends'), port: num(o, 'port', 'backends') };
       const lbp = o.load_balancing_parameters;
-      if (isRecord(lbp) && typeof lbp.weight === 'number') b.load_balancing_parameters = { weight: lbp.weight };
+      if (isPlainObject(lbp) && typeof lbp.weight === 'number') b.load_balancing_parameters = { weight: lbp.weight };
       if (typeof o.backup === 'boolean') b.backup = o.backup;
       return b;
     }),
@@ -90,6 +91,3 @@ export function parseDumpedState(data: unknown): SozuState {
   };
 }
 
-function isRecord(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
